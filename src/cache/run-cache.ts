@@ -1,0 +1,113 @@
+// The run cache in one place: cache key -> stage result. Blobs are written before the index entry
+// that points at them, so a crash between the two leaves orphan blobs (gc takes them), never an
+// entry with missing outputs. An entry whose blobs are missing or altered is dropped, not used.
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Artifact, GreyImage, Metrics } from '../stage.js';
+import { rawToTensor, tensorToRaw } from '../tensors/bytes.js';
+import { BlobStore, CorruptBlobError, type BlobRef } from './blobs.js';
+import { IndexStore, type CacheEntry } from './index-store.js';
+import type { KeyParts } from './key.js';
+
+export { CorruptBlobError };
+export type { CacheEntry };
+
+export interface SaveRequest {
+  key: string;
+  parts: KeyParts;
+  stageId: string;
+  pipeline: string;
+  outputs: Record<string, Artifact>;
+  pictures: Record<string, GreyImage>;
+  metrics: Metrics;
+  computeMs: number;
+}
+
+export function defaultCacheRoot(): string {
+  return process.env.PIPELINE_CACHE || join(process.cwd(), 'cache');
+}
+
+export class RunCache {
+  readonly blobs: BlobStore;
+  readonly index: IndexStore;
+
+  constructor(readonly root: string) {
+    this.blobs = new BlobStore(root);
+    this.index = new IndexStore(root);
+  }
+
+  /** The entry for `key` if every blob it names is present at its recorded size (and its pictures
+   * intact). Tensor blobs are re-hashed when read (see loadArtifact), so a hit whose outputs no
+   * stage of this run needs costs a stat, not a read of the whole data set. */
+  async lookup(key: string): Promise<CacheEntry | undefined> {
+    const entry = await this.index.get(key);
+    if (!entry) return undefined;
+    const refs = Object.values(entry.outputs).flatMap((o) => Object.values(o));
+    try {
+      // Pictures are small and go straight into the run folder: check their content now.
+      for (const ref of Object.values(entry.pictures)) this.blobs.get(ref.hash);
+      if (refs.every((r) => this.blobs.sizeOf(r.hash) === r.size)) return entry;
+    } catch (err) {
+      if (!(err instanceof CorruptBlobError)) throw err;
+      this.blobs.remove(err.hash);
+    }
+    await this.index.delete(key);
+    return undefined;
+  }
+
+  async save(req: SaveRequest): Promise<CacheEntry> {
+    const started = performance.now();
+    const outputs: CacheEntry['outputs'] = {};
+    for (const [name, artifact] of Object.entries(req.outputs)) {
+      outputs[name] = {};
+      for (const [tname, t] of Object.entries(artifact)) outputs[name][tname] = this.blobs.put(await tensorToRaw(t));
+    }
+    const pictures: Record<string, BlobRef> = {};
+    for (const [name, img] of Object.entries(req.pictures)) {
+      pictures[name] = this.blobs.put({ dtype: 'uint8', shape: [img.height, img.width], bytes: img.pixels });
+    }
+    const entry: CacheEntry = {
+      key: req.key,
+      stageType: req.parts.stage,
+      stageId: req.stageId,
+      pipeline: req.pipeline,
+      parts: req.parts,
+      outputs,
+      pictures,
+      metrics: req.metrics,
+      timings: { computeMs: req.computeMs, storeMs: 0 },
+      created: new Date().toISOString(),
+    };
+    entry.timings.storeMs = performance.now() - started;
+    await this.index.set(entry);
+    return entry;
+  }
+
+  /** Read one output of an entry as tensors; throws CorruptBlobError (after dropping the entry)
+   * when a blob is missing or its bytes do not match its hash. */
+  async loadArtifact(entry: CacheEntry, output: string): Promise<Artifact> {
+    const refs = entry.outputs[output];
+    if (!refs) throw new Error(`cache entry ${entry.key.slice(0, 10)} has no output "${output}"`);
+    const loaded: Artifact = {};
+    try {
+      for (const [name, ref] of Object.entries(refs)) loaded[name] = rawToTensor(this.blobs.get(ref.hash));
+    } catch (err) {
+      for (const t of Object.values(loaded)) (t as tf.Tensor).dispose();
+      if (err instanceof CorruptBlobError) {
+        this.blobs.remove(err.hash);
+        await this.index.delete(entry.key);
+      }
+      throw err;
+    }
+    return loaded;
+  }
+
+  loadPicture(ref: BlobRef): GreyImage {
+    const raw = this.blobs.get(ref.hash);
+    return { height: raw.shape[0], width: raw.shape[1], pixels: raw.bytes };
+  }
+
+  close(): Promise<void> {
+    return this.index.close();
+  }
+}

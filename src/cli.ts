@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The `pipeline` command. Exit status: 0 ok, 1 a stage failed, 2 bad input (config, usage).
+import { Command, Option } from 'commander';
+import { ConfigErrors, formatError } from './config/index.js';
+import { BACKENDS, type BackendChoice } from './tensors/backend.js';
+import { formatPlan, planGraph } from './runner/plan.js';
+import { prepare, runPipeline, UsageError } from './runner/run.js';
+import { registry } from '../stages/index.js';
+
+const collect = (value: string, previous: unknown): string[] => [...(Array.isArray(previous) ? previous : []), value];
+
+interface SharedFlags {
+  set?: string[];
+  force?: boolean | string[];
+  cache?: string;
+  backend?: BackendChoice;
+}
+
+function shared(cmd: Command): Command {
+  return cmd
+    .option('--set <stage.param=value>', 'override a value (repeatable), e.g. --set confident.threshold=0.9', collect)
+    .option('--force [stage]', 'ignore the cache: for every stage, or for STAGE and its descendants (repeatable)', collect)
+    .option('--cache <dir>', 'cache root (default: $PIPELINE_CACHE or ./cache)')
+    .addOption(new Option('--backend <name>', 'compute backend (default: the file\'s `backend:`, else auto)').choices(BACKENDS));
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigErrors) {
+    for (const e of (err as ConfigErrors).errors) console.error(formatError(e));
+    console.error(`${err.errors.length} problem${err.errors.length === 1 ? '' : 's'} found; nothing was run.`);
+    process.exit(2);
+  }
+  if (err instanceof UsageError) {
+    console.error(`error: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err instanceof Error ? (process.env.PIPELINE_DEBUG ? err.stack : `error: ${err.message}`) : err);
+  process.exit(1);
+}
+
+const program = new Command()
+  .name('pipeline')
+  .description('Declarative, cached experiment runner: YAML stages, content-hashed tensors, never compute the same thing twice.')
+  .showHelpAfterError();
+
+shared(program.command('run <file>').description('run a pipeline file, reusing every cached stage'))
+  .option('--runs <dir>', 'where run folders go', 'runs')
+  .action(async (file: string, flags: SharedFlags & { runs: string }) => {
+    try {
+      const result = await runPipeline({
+        file,
+        registry,
+        set: flags.set,
+        force: flags.force,
+        cacheRoot: flags.cache,
+        backend: flags.backend,
+        runsRoot: flags.runs,
+      });
+      process.exitCode = result.ok ? 0 : 1;
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+shared(program.command('plan <file>').description('show each stage\'s key and whether it would be computed, and why'))
+  .action(async (file: string, flags: SharedFlags) => {
+    try {
+      const { graph, force, cache, backend } = await prepare({ file, registry, set: flags.set, force: flags.force, cacheRoot: flags.cache, backend: flags.backend });
+      try {
+        const rows = await planGraph(graph, cache, backend, force);
+        console.log(`pipeline ${graph.name}: backend ${backend}, cache ${cache.root}`);
+        console.log(formatPlan(rows));
+        const n = (s: string) => rows.filter((r) => r.status === s).length;
+        console.log(`${n('hit')} cached, ${rows.length - n('hit')} to compute`);
+      } finally {
+        await cache.close();
+      }
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,103 @@
+// The config layer's entry point: file -> extends chain merged -> set blocks -> --set args ->
+// one validation pass. Throws ConfigErrors listing every problem, each at FILE:LINE:COL.
+import * as path from 'node:path';
+import { parse as parseYamlValue } from 'yaml';
+import type { Registry } from '../stage.js';
+import { ConfigErrors, SET_ARG_PREFIX } from './errors.js';
+import type { ConfigError, Position } from './errors.js';
+import { loadLayer } from './layers.js';
+import type { LoadState } from './layers.js';
+import { applySetEntries } from './merge.js';
+import type { SetEntry } from './merge.js';
+import type { OriginMap, Path, Tracked } from './origins.js';
+import { validateMerged } from './validate.js';
+import { cleanMessage } from './yaml-source.js';
+import type { PipelineConfig } from './validate.js';
+
+export type { StageConfig, PipelineConfig } from './validate.js';
+export type { Position, ConfigError } from './errors.js';
+export { ConfigErrors, formatError } from './errors.js';
+export type { SetEntry } from './merge.js';
+export type { NodeOrigin, Path, Tracked } from './origins.js';
+export { OriginMap } from './origins.js';
+export { applySetEntries } from './merge.js';
+export { validateMerged } from './validate.js';
+export { resolveSetPath } from './set-paths.js';
+
+export interface LoadedConfig {
+  /** Validated, defaults applied, plain JSON. */
+  config: PipelineConfig;
+  /** Files read: the requested one (absolute) first, then the files it extends, in order. */
+  files: string[];
+  /** Where the value at `path` (e.g. ['stages', 'confident', 'with', 'threshold']) was written;
+   * a value filled in by a default is shown where its enclosing value was written. */
+  origin(path: Path): Position | undefined;
+  /** The config with its origins, for deriving variants with `applyOverrides`. */
+  tracked: Tracked;
+}
+
+/** `--set PATH=VALUE`: VALUE is read as YAML, so `0.9` is a number, `true` a boolean and `[1, 2]`
+ * a list; quote it (`name='"007"'`) to keep a string. */
+export function parseSetArg(arg: string): SetEntry | ConfigError {
+  const pos: Position = { file: SET_ARG_PREFIX + arg };
+  const eq = arg.indexOf('=');
+  if (eq <= 0) return { ...pos, message: 'expected PATH=VALUE, e.g. confident.threshold=0.9' };
+  let value: unknown;
+  try {
+    value = parseYamlValue(arg.slice(eq + 1));
+  } catch (err) {
+    return { ...pos, message: `cannot read the value as YAML: ${cleanMessage((err as Error).message)}` };
+  }
+  return { path: arg.slice(0, eq).trim(), value: value ?? null, origin: { value: pos, key: pos } };
+}
+
+function fromTracked(tracked: Tracked, registry: Registry, files: string[], errors: ConfigError[],
+  setArgs: string[]): LoadedConfig {
+  const result = validateMerged(tracked, registry);
+  if (result.errors.length > 0 || errors.length > 0) {
+    // The requested file first, then what it extends, then --set arguments in the order given.
+    throw new ConfigErrors([...errors, ...result.errors], [...files, ...setArgs.map((a) => SET_ARG_PREFIX + a)]);
+  }
+  const origins: OriginMap = tracked.origins;
+  return {
+    config: result.config!,
+    files,
+    origin: (p) => origins.valuePos(p),
+    tracked,
+  };
+}
+
+export async function loadConfig(file: string, opts: { registry: Registry; set?: string[] }): Promise<LoadedConfig> {
+  const st: LoadState = { errors: [], files: [], fatal: false };
+  const tracked = await loadLayer(path.resolve(file), [], st);
+  if (!tracked || st.fatal) throw new ConfigErrors(st.errors, st.files);
+  // Command-line overrides come last: they win over every file.
+  const entries: SetEntry[] = [];
+  for (const arg of opts.set ?? []) {
+    const parsed = parseSetArg(arg);
+    if ('message' in parsed) st.errors.push(parsed);
+    else entries.push(parsed);
+  }
+  st.errors.push(...applySetEntries(tracked, entries));
+  return fromTracked(tracked, opts.registry, st.files, st.errors, opts.set ?? []);
+}
+
+/** A variant of a loaded config: `entries` (e.g. one value per sweep axis, with the position of
+ * that value in the sweep file) applied over it, then validated again. Throws ConfigErrors with
+ * each bad value at its own position. The input is not modified. */
+export function applyOverrides(loaded: LoadedConfig, entries: SetEntry[], registry: Registry): LoadedConfig {
+  const tracked: Tracked = { value: structuredClone(loaded.tracked.value), origins: loaded.tracked.origins.clone() };
+  const errors = applySetEntries(tracked, entries);
+  return fromTracked(tracked, registry, loaded.files, errors, []);
+}
+
+/** The override "set `dotted` to the value written at `at`" (e.g. at = ['sweep',
+ * 'confident.threshold', 1] or ['variants', 0, 'classifier.hidden']), positioned at that value
+ * and its parts, ready for `applyOverrides`. */
+export function overrideFrom(loaded: LoadedConfig, dotted: string, at: Path): SetEntry {
+  const origins = loaded.tracked.origins;
+  let value: unknown = loaded.config;
+  for (const seg of at) value = (value as Record<string | number, unknown> | undefined)?.[seg];
+  const origin = origins.getExact(at) ?? { value: origins.valuePos(at) ?? { file: loaded.files[0] } };
+  return { path: dotted, value: structuredClone(value), origin, valueOrigins: origins.subtree(at) };
+}

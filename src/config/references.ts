@@ -1,0 +1,101 @@
+// Checks that need the whole graph rather than one value: every input names a declared input,
+// points at an existing stage and output of the right artifact kind, and nothing depends on
+// itself. Runs after schema validation, on the config with defaults applied.
+import type { Registry, StageDef } from '../stage.js';
+import type { ConfigError, Position } from './errors.js';
+import { isObject } from './json.js';
+import type { OriginMap } from './origins.js';
+import { didYouMean } from './suggest.js';
+
+interface Edge { to: string; pos: Position | undefined }
+
+const list = (names: string[]): string => names.join(', ');
+
+export function checkReferences(config: Record<string, unknown>, registry: Registry, origins: OriginMap): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const add = (pos: Position | undefined, message: string): void => {
+    errors.push({ ...(pos ?? { file: '<config>' }), message });
+  };
+  const stages = isObject(config.stages) ? config.stages : {};
+  const ids = Object.keys(stages);
+  const defOf = (id: string): StageDef | undefined => {
+    const uses = isObject(stages[id]) ? stages[id].uses : undefined;
+    return typeof uses === 'string' && Object.hasOwn(registry, uses) ? registry[uses] : undefined;
+  };
+  const edges = new Map<string, Edge[]>();
+
+  for (const id of ids) {
+    const def = defOf(id);
+    if (!def) continue; // unknown or missing `uses`: already reported by the schema
+    const inputs = isObject(stages[id]) && isObject((stages[id] as Record<string, unknown>).inputs)
+      ? (stages[id] as { inputs: Record<string, unknown> }).inputs : {};
+    const declared = Object.keys(def.inputs);
+    const out: Edge[] = [];
+    edges.set(id, out);
+    for (const [name, ref] of Object.entries(inputs)) {
+      const keyPos = origins.keyPos(['stages', id, 'inputs', name]);
+      const valuePos = origins.valuePos(['stages', id, 'inputs', name]);
+      if (!declared.includes(name)) {
+        const hint = didYouMean(name, declared) || (declared.length ? `; inputs: ${list(declared)}` : '; it takes no inputs');
+        add(keyPos, `unknown input "${name}" for stage "${id}" (${def.type})${hint}`);
+        continue;
+      }
+      if (typeof ref !== 'string') continue; // type error already reported
+      const dot = ref.indexOf('.');
+      const refId = dot < 0 ? ref : ref.slice(0, dot);
+      const outName = dot < 0 ? undefined : ref.slice(dot + 1);
+      if (!Object.hasOwn(stages, refId)) {
+        add(valuePos, `input "${name}": unknown stage "${refId}"${didYouMean(refId, ids) || `; stages: ${list(ids)}`}`);
+        continue;
+      }
+      out.push({ to: refId, pos: valuePos });
+      const target = defOf(refId);
+      if (!target) continue;
+      const outputs = Object.keys(target.outputs);
+      const chosen = outName ?? outputs[0];
+      if (chosen === undefined) {
+        add(valuePos, `input "${name}": stage "${refId}" (${target.type}) has no outputs`);
+        continue;
+      }
+      if (!Object.hasOwn(target.outputs, chosen)) {
+        add(valuePos, `input "${name}": stage "${refId}" (${target.type}) has no output "${chosen}"; outputs: ${list(outputs)}${didYouMean(chosen, outputs)}`);
+        continue;
+      }
+      const expected = def.inputs[name];
+      const got = target.outputs[chosen];
+      if (got !== expected) add(valuePos, `input "${name}" expects ${expected}, got ${got} from "${ref}"`);
+    }
+    for (const name of declared) {
+      if (!Object.hasOwn(inputs, name)) {
+        // `inputs` may have been filled in by a default: then this falls back to the stage node.
+        add(origins.valuePos(['stages', id, 'inputs']), `stage "${id}" (${def.type}): missing input "${name}" (${def.inputs[name]})`);
+      }
+    }
+  }
+  return [...errors, ...findCycles(ids, edges)];
+}
+
+/** Depth-first search; every edge back into the current path closes a cycle, reported at the
+ * input that closes it. */
+function findCycles(ids: string[], edges: Map<string, Edge[]>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const state = new Map<string, 'active' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): void => {
+    state.set(id, 'active');
+    stack.push(id);
+    for (const edge of edges.get(id) ?? []) {
+      const s = state.get(edge.to);
+      if (s === 'active') {
+        const cycle = [...stack.slice(stack.indexOf(edge.to)), edge.to];
+        errors.push({ ...(edge.pos ?? { file: '<config>' }), message: `cycle: ${cycle.join(' -> ')}` });
+      } else if (s === undefined) {
+        visit(edge.to);
+      }
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of ids) if (!state.has(id)) visit(id);
+  return errors;
+}

@@ -1,0 +1,193 @@
+// Walks the stage graph: for each stage, compute its key from everything that determines it,
+// serve it from the cache or compute it, and store the result. Independent stages run
+// concurrently (each waits only for its own inputs). Knows nothing about how progress is shown.
+import { artifactHash, cacheKey, type KeyParts } from '../cache/key.js';
+import { CorruptBlobError, type CacheEntry, type RunCache } from '../cache/run-cache.js';
+import { sourceHash } from '../cache/source-hash.js';
+import type { Graph, InputRef, StageNode } from '../graph/graph.js';
+import type { Artifact, GreyImage, StageResult } from '../stage.js';
+import { Rng } from '../tensors/rng.js';
+import { readStageFiles } from './files.js';
+
+export type StageEvent =
+  | { type: 'hit'; id: string; key: string }
+  | { type: 'start'; id: string; key: string }
+  | { type: 'progress'; id: string; step: number; total: number; loss?: number }
+  | { type: 'done'; id: string; key: string; ms: number }
+  | { type: 'recompute'; id: string; reason: string }
+  | { type: 'fail'; id: string; error: Error };
+
+export interface StageOutcome {
+  id: string;
+  status: 'hit' | 'miss' | 'failed' | 'skipped';
+  key?: string;
+  entry?: CacheEntry;
+  /** Pictures of a computed stage (a hit's pictures are in the cache: entry.pictures). */
+  pictures?: Record<string, GreyImage>;
+  ms: number;
+  error?: Error;
+}
+
+export interface ExecutorOptions {
+  backend: string;
+  /** Stage ids to compute even when cached. */
+  force: Set<string>;
+  onEvent?: (e: StageEvent) => void;
+}
+
+export class UpstreamFailed extends Error {}
+
+export class Executor {
+  private readonly outcomes = new Map<string, Promise<StageOutcome>>();
+  /** Tensors in memory, by "stage.output": each artifact is loaded or computed once per run and
+   * shared by every consumer, so the training set is never copied per stage. */
+  private readonly artifacts = new Map<string, Promise<Artifact>>();
+  /** Counts of stage computations in this run (tests assert on it). */
+  computed = 0;
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly cache: RunCache,
+    private readonly opts: ExecutorOptions,
+  ) {}
+
+  async runAll(): Promise<Map<string, StageOutcome>> {
+    const results = await Promise.all(this.graph.order.map((id) => this.run(id)));
+    return new Map(results.map((r) => [r.id, r]));
+  }
+
+  run(id: string): Promise<StageOutcome> {
+    let p = this.outcomes.get(id);
+    if (!p) {
+      p = this.runOnce(id);
+      this.outcomes.set(id, p);
+    }
+    return p;
+  }
+
+  /** Key parts of a stage whose inputs have finished (their output hashes are known). */
+  async keyParts(node: StageNode, upstream: Record<string, CacheEntry>, fileHashes: Record<string, string>): Promise<KeyParts> {
+    return {
+      stage: node.def.type,
+      version: node.def.version,
+      code: sourceHash(node.def.source),
+      params: node.params,
+      inputs: Object.fromEntries(
+        Object.entries(node.inputs).map(([name, ref]) => [name, artifactHash(upstream[ref.stage].outputs[ref.output])]),
+      ),
+      files: fileHashes,
+      seed: this.graph.seed,
+      backend: this.opts.backend,
+    };
+  }
+
+  private async runOnce(id: string): Promise<StageOutcome> {
+    const node = this.graph.nodes.get(id)!;
+    const started = performance.now();
+    const upstream: Record<string, CacheEntry> = {};
+    for (const ref of Object.values(node.inputs)) {
+      const o = await this.run(ref.stage);
+      if (!o.entry) return { id, status: 'skipped', ms: 0, error: new UpstreamFailed(`skipped: input stage "${ref.stage}" ${o.status}`) };
+      upstream[ref.stage] = o.entry;
+    }
+    let key: string | undefined;
+    try {
+      const files = readStageFiles(node.def, node.params);
+      const parts = await this.keyParts(node, upstream, files.hashes);
+      key = cacheKey(parts);
+      if (!this.opts.force.has(id)) {
+        const entry = await this.cache.lookup(key);
+        if (entry) {
+          this.emit({ type: 'hit', id, key });
+          return { id, status: 'hit', key, entry, ms: performance.now() - started };
+        }
+      }
+      return await this.compute(node, key, parts, files.files, started);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.emit({ type: 'fail', id, error });
+      return { id, status: 'failed', key, ms: performance.now() - started, error };
+    }
+  }
+
+  private async compute(
+    node: StageNode,
+    key: string,
+    parts: KeyParts,
+    files: Record<string, { path: string; bytes: Uint8Array }>,
+    started: number,
+  ): Promise<StageOutcome> {
+    const inputs: Record<string, Artifact> = {};
+    for (const [name, ref] of Object.entries(node.inputs)) inputs[name] = await this.artifact(ref);
+    this.emit({ type: 'start', id: node.id, key });
+    this.computed++;
+    const t0 = performance.now();
+    let lastYield = t0;
+    const result: StageResult = await node.def.run({
+      params: structuredClone(node.params),
+      inputs,
+      rng: new Rng(this.graph.seed),
+      files,
+      progress: (step, total, info) => {
+        this.emit({ type: 'progress', id: node.id, step, total, loss: info?.loss });
+        // A training loop that awaits this gives the display a chance to redraw now and then.
+        const now = performance.now();
+        if (now - lastYield < 100) return;
+        lastYield = now;
+        return new Promise<void>((resolve) => setImmediate(resolve));
+      },
+    });
+    const computeMs = performance.now() - t0;
+    const missing = Object.keys(node.def.outputs).filter((o) => !result.outputs[o]);
+    if (missing.length) throw new Error(`stage ${node.def.type} did not return output(s) ${missing.join(', ')}`);
+    const entry = await this.cache.save({
+      key,
+      parts,
+      stageId: node.id,
+      pipeline: this.graph.name,
+      outputs: result.outputs,
+      pictures: result.pictures ?? {},
+      metrics: result.metrics ?? {},
+      computeMs,
+    });
+    for (const [name, artifact] of Object.entries(result.outputs)) this.artifacts.set(`${node.id}.${name}`, Promise.resolve(artifact));
+    const ms = performance.now() - started;
+    this.emit({ type: 'done', id: node.id, key, ms });
+    return { id: node.id, status: 'miss', key, entry, pictures: result.pictures ?? {}, ms };
+  }
+
+  /** The tensors of an upstream output: from memory, else from the cache. A corrupt blob drops
+   * the upstream entry and recomputes that stage, so a damaged cache costs time, never results. */
+  private artifact(ref: InputRef): Promise<Artifact> {
+    const name = `${ref.stage}.${ref.output}`;
+    let p = this.artifacts.get(name);
+    if (!p) {
+      p = (async () => {
+        const outcome = await this.run(ref.stage);
+        try {
+          return await this.cache.loadArtifact(outcome.entry!, ref.output);
+        } catch (err) {
+          if (!(err instanceof CorruptBlobError)) throw err;
+          this.emit({ type: 'recompute', id: ref.stage, reason: err.message });
+          const node = this.graph.nodes.get(ref.stage)!;
+          const fresh = await this.compute(node, outcome.key!, outcome.entry!.parts, readStageFiles(node.def, node.params).files, performance.now());
+          this.outcomes.set(ref.stage, Promise.resolve(fresh));
+          return this.artifacts.get(name)!;
+        }
+      })();
+      this.artifacts.set(name, p);
+    }
+    return p;
+  }
+
+  /** Free every tensor this run holds. */
+  async dispose(): Promise<void> {
+    const all = await Promise.allSettled([...this.artifacts.values()]);
+    for (const r of all) if (r.status === 'fulfilled') for (const t of Object.values(r.value)) if (!t.isDisposed) t.dispose();
+    this.artifacts.clear();
+  }
+
+  private emit(e: StageEvent): void {
+    this.opts.onEvent?.(e);
+  }
+}

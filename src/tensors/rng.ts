@@ -1,0 +1,35 @@
+// Seeded random numbers for stages. Stages never call Math.random: the same seed must give the
+// same tensors, bit for bit, or the cache would be caching noise.
+
+/** mulberry32: tiny, fast, good enough for shuffles and for deriving tfjs op seeds. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  /** A seed for a tfjs random op (tf.truncatedNormal(..., seed)). */
+  seed(): number {
+    return this.int(2 ** 31);
+  }
+  /** A random permutation of 0..n-1 (Fisher-Yates). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = p[i]; p[i] = p[j]; p[j] = t;
+    }
+    return p;
+  }
+}
