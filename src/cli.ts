@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `pipeline` command. Exit status: 0 ok, 1 a stage failed, 2 bad input (config, usage).
-import { Command, Option } from 'commander';
+import { cpus } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigErrors, formatError } from './config/index.js';
 import { BACKENDS, type BackendChoice } from './tensors/backend.js';
 import { formatPlan, planGraph } from './runner/plan.js';
@@ -11,6 +12,7 @@ const collect = (value: string, previous: unknown): string[] => [...(Array.isArr
 
 interface SharedFlags {
   set?: string[];
+  sweep?: string[];
   force?: boolean | string[];
   cache?: string;
   backend?: BackendChoice;
@@ -19,6 +21,7 @@ interface SharedFlags {
 function shared(cmd: Command): Command {
   return cmd
     .option('--set <stage.param=value>', 'override a value (repeatable), e.g. --set confident.threshold=0.9', collect)
+    .option('--sweep <stage.param=a,b,c>', 'sweep a value over a list (repeatable; axes combine as a grid)', collect)
     .option('--force [stage]', 'ignore the cache: for every stage, or for STAGE and its descendants (repeatable)', collect)
     .option('--cache <dir>', 'cache root (default: $PIPELINE_CACHE or ./cache)')
     .addOption(new Option('--backend <name>', 'compute backend (default: the file\'s `backend:`, else auto)').choices(BACKENDS));
@@ -43,35 +46,56 @@ const program = new Command()
   .description('Declarative, cached experiment runner: YAML stages, content-hashed tensors, never compute the same thing twice.')
   .showHelpAfterError();
 
-shared(program.command('run <file>').description('run a pipeline file, reusing every cached stage'))
-  .option('--runs <dir>', 'where run folders go', 'runs')
-  .action(async (file: string, flags: SharedFlags & { runs: string }) => {
-    try {
-      const result = await runPipeline({
-        file,
-        registry,
-        set: flags.set,
-        force: flags.force,
-        cacheRoot: flags.cache,
-        backend: flags.backend,
-        runsRoot: flags.runs,
-      });
-      process.exitCode = result.ok ? 0 : 1;
-    } catch (err) {
-      fail(err);
-    }
-  });
+interface RunFlags extends SharedFlags {
+  runs: string;
+  jobs?: number;
+}
+
+async function runAction(file: string, flags: RunFlags): Promise<void> {
+  try {
+    const result = await runPipeline({
+      file,
+      registry,
+      set: flags.set,
+      sweep: flags.sweep,
+      force: flags.force,
+      cacheRoot: flags.cache,
+      backend: flags.backend,
+      runsRoot: flags.runs,
+      jobs: flags.jobs,
+    });
+    process.exitCode = result.ok ? 0 : 1;
+  } catch (err) {
+    fail(err);
+  }
+}
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+};
+
+for (const [name, description] of [
+  ['run', 'run a pipeline file (or a sweep), reusing every cached stage'],
+  ['sweep', 'run a sweep file: all variants as one deduplicated graph, in parallel'],
+] as const) {
+  shared(program.command(`${name} <file>`).description(description))
+    .option('--runs <dir>', 'where run folders go', 'runs')
+    .option('-j, --jobs <n>', `worker processes for a sweep (default: ${cpus().length}, the number of cores; 1 computes in this process)`, positiveInt)
+    .action(runAction);
+}
 
 shared(program.command('plan <file>').description('show each stage\'s key and whether it would be computed, and why'))
   .action(async (file: string, flags: SharedFlags) => {
     try {
-      const { graph, force, cache, backend } = await prepare({ file, registry, set: flags.set, force: flags.force, cacheRoot: flags.cache, backend: flags.backend });
+      const { graph, sweep, force, cache, backend } = await prepare({ file, registry, set: flags.set, sweep: flags.sweep, force: flags.force, cacheRoot: flags.cache, backend: flags.backend });
       try {
         const rows = await planGraph(graph, cache, backend, force);
-        console.log(`pipeline ${graph.name}: backend ${backend}, cache ${cache.root}`);
+        console.log(`pipeline ${graph.name}: backend ${backend}, cache ${cache.root}${sweep ? `, sweep of ${sweep.variants.length} variants` : ''}`);
         console.log(formatPlan(rows));
-        const n = (s: string) => rows.filter((r) => r.status === s).length;
-        console.log(`${n('hit')} cached, ${rows.length - n('hit')} to compute`);
+        const hits = rows.filter((r) => r.status === 'hit').length;
+        console.log(`${rows.length} stage instances: ${hits} cached, ${rows.length - hits} to compute`);
       } finally {
         await cache.close();
       }

@@ -8,15 +8,18 @@ export interface InputRef {
 }
 
 export interface StageNode {
+  /** Unique in the graph. In a sweep, an instance not shared by every variant gets a longer id. */
   id: string;
+  /** The stage's id in the pipeline file (what cache entries record and `why` compares by). */
+  stageId: string;
   def: StageDef;
+  seed: number;
   params: Record<string, unknown>;
   inputs: Record<string, InputRef>;
 }
 
 export interface Graph {
   name: string;
-  seed: number;
   nodes: Map<string, StageNode>;
   /** Topological order (dependencies first), stable with respect to the file's stage order. */
   order: string[];
@@ -46,12 +49,12 @@ export function buildGraph(config: GraphConfig, registry: Registry): Graph {
     const inputs = Object.fromEntries(
       Object.entries(s.inputs ?? {}).map(([name, ref]) => [name, parseRef(ref, registry, config.stages)]),
     );
-    nodes.set(id, { id, def, params: s.with ?? {}, inputs });
+    nodes.set(id, { id, stageId: id, def, seed: config.seed, params: s.with ?? {}, inputs });
   }
-  return { name: config.name, seed: config.seed, nodes, order: topoOrder(nodes) };
+  return { name: config.name, nodes, order: topoOrder(nodes) };
 }
 
-function topoOrder(nodes: Map<string, StageNode>): string[] {
+export function topoOrder(nodes: Map<string, StageNode>): string[] {
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (id: string, path: string[]): void => {

@@ -8,6 +8,8 @@ import type { Graph, InputRef, StageNode } from '../graph/graph.js';
 import type { Artifact, GreyImage, StageResult } from '../stage.js';
 import { Rng } from '../tensors/rng.js';
 import { readStageFiles } from './files.js';
+import type { StageJob } from './job.js';
+import { JobFailed, type WorkerPool } from './worker-pool.js';
 
 export type StageEvent =
   | { type: 'hit'; id: string; key: string }
@@ -33,6 +35,8 @@ export interface ExecutorOptions {
   /** Stage ids to compute even when cached. */
   force: Set<string>;
   onEvent?: (e: StageEvent) => void;
+  /** Compute in these worker processes instead of in this one. */
+  pool?: WorkerPool;
 }
 
 export class UpstreamFailed extends Error {}
@@ -76,20 +80,20 @@ export class Executor {
         Object.entries(node.inputs).map(([name, ref]) => [name, artifactHash(upstream[ref.stage].outputs[ref.output])]),
       ),
       files: fileHashes,
-      seed: this.graph.seed,
+      seed: node.seed,
       backend: this.opts.backend,
     };
   }
 
   private async runOnce(id: string): Promise<StageOutcome> {
     const node = this.graph.nodes.get(id)!;
-    const started = performance.now();
     const upstream: Record<string, CacheEntry> = {};
     for (const ref of Object.values(node.inputs)) {
       const o = await this.run(ref.stage);
       if (!o.entry) return { id, status: 'skipped', ms: 0, error: new UpstreamFailed(`skipped: input stage "${ref.stage}" ${o.status}`) };
       upstream[ref.stage] = o.entry;
     }
+    const started = performance.now(); // this stage's own time, not the wait for its inputs
     let key: string | undefined;
     try {
       const files = readStageFiles(node.def, node.params);
@@ -117,6 +121,7 @@ export class Executor {
     files: Record<string, { path: string; bytes: Uint8Array }>,
     started: number,
   ): Promise<StageOutcome> {
+    if (this.opts.pool) return this.computeInWorker(node, key, parts, started, this.opts.pool);
     const inputs: Record<string, Artifact> = {};
     for (const [name, ref] of Object.entries(node.inputs)) inputs[name] = await this.artifact(ref);
     this.emit({ type: 'start', id: node.id, key });
@@ -126,7 +131,7 @@ export class Executor {
     const result: StageResult = await node.def.run({
       params: structuredClone(node.params),
       inputs,
-      rng: new Rng(this.graph.seed),
+      rng: new Rng(node.seed),
       files,
       progress: (step, total, info) => {
         this.emit({ type: 'progress', id: node.id, step, total, loss: info?.loss });
@@ -143,7 +148,7 @@ export class Executor {
     const entry = await this.cache.save({
       key,
       parts,
-      stageId: node.id,
+      stageId: node.stageId,
       pipeline: this.graph.name,
       outputs: result.outputs,
       pictures: result.pictures ?? {},
@@ -154,6 +159,33 @@ export class Executor {
     const ms = performance.now() - started;
     this.emit({ type: 'done', id: node.id, key, ms });
     return { id: node.id, status: 'miss', key, entry, pictures: result.pictures ?? {}, ms };
+  }
+
+  /** The same in a worker process, which reads the inputs from the cache itself. A corrupt input
+   * blob (the worker has dropped its entry) recomputes that input, then this stage once more. */
+  private async computeInWorker(node: StageNode, key: string, parts: KeyParts, started: number, pool: WorkerPool, retry = true): Promise<StageOutcome> {
+    const inputs: StageJob['inputs'] = {};
+    for (const [name, ref] of Object.entries(node.inputs)) inputs[name] = { entry: (await this.run(ref.stage)).entry!, output: ref.output };
+    this.emit({ type: 'start', id: node.id, key });
+    this.computed++;
+    try {
+      const job: StageJob = { key, parts, stageId: node.stageId, pipeline: this.graph.name, inputs };
+      const entry = await pool.run(job, (step, total, loss) => this.emit({ type: 'progress', id: node.id, step, total, loss }));
+      const ms = performance.now() - started;
+      this.emit({ type: 'done', id: node.id, key, ms });
+      return { id: node.id, status: 'miss', key, entry, ms };
+    } catch (err) {
+      const corrupt = err instanceof JobFailed ? err.corruptBlob : undefined;
+      const bad = Object.keys(inputs).find((name) => Object.values(inputs[name].entry.outputs[inputs[name].output]).some((b) => b.hash === corrupt));
+      if (!retry || !corrupt || !bad) throw err;
+      const upstreamId = node.inputs[bad].stage;
+      this.emit({ type: 'recompute', id: upstreamId, reason: (err as Error).message });
+      const previous = inputs[bad].entry;
+      const fresh = this.computeInWorker(this.graph.nodes.get(upstreamId)!, previous.key, previous.parts, performance.now(), pool);
+      this.outcomes.set(upstreamId, fresh);
+      await fresh;
+      return this.computeInWorker(node, key, parts, started, pool, false);
+    }
   }
 
   /** The tensors of an upstream output: from memory, else from the cache. A corrupt blob drops

@@ -38,7 +38,7 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
       rows.push({ id, type: node.def.type, status: 'forced', key, reasons: ['--force'] });
       continue;
     }
-    const previous = await cache.index.newestFor(id, graph.name);
+    const previous = await cache.index.newestFor(node.stageId, graph.name);
     const reasons = previous ? diffParts(previous.parts, parts) : ['never computed'];
     rows.push({ id, type: node.def.type, status: 'miss', key, reasons: reasons.length ? reasons : ['cache entry missing or damaged'] });
   }

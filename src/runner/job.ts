@@ -1,0 +1,19 @@
+// One stage instance as a self-contained job: everything a process needs to compute it given only
+// the cache. This is the unit a worker process runs today and a queue worker could run tomorrow.
+import type { CacheEntry } from '../cache/run-cache.js';
+import type { KeyParts } from '../cache/key.js';
+
+export interface StageJob {
+  key: string;
+  parts: KeyParts;
+  stageId: string;
+  pipeline: string;
+  /** Upstream entries and which output of each this stage reads. */
+  inputs: Record<string, { entry: CacheEntry; output: string }>;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; backend: string }
+  | { type: 'progress'; job: number; step: number; total: number; loss?: number }
+  | { type: 'done'; job: number; entry: CacheEntry }
+  | { type: 'error'; job: number; message: string; corrupt?: string };

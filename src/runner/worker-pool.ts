@@ -1,0 +1,109 @@
+// Worker processes for stage instances. The wasm backend computes on one core per process, so N
+// processes use N cores. Jobs go to the first idle worker; workers are started lazily and stopped
+// with the pool.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CacheEntry } from '../cache/run-cache.js';
+import type { StageJob, WorkerMessage } from './job.js';
+
+export type ProgressFn = (step: number, total: number, loss?: number) => void;
+
+/** The compiled worker script: next to this file in dist/, or dist/ of the project from source. */
+function workerScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = import.meta.url.endsWith('.js') ? join(here, 'worker.js') : join(here, '..', '..', 'dist', 'src', 'runner', 'worker.js');
+  if (!existsSync(script)) throw new Error(`worker script ${script} not found; run \`npm run build\``);
+  return script;
+}
+
+export class JobFailed extends Error {
+  constructor(message: string, readonly corruptBlob?: string) {
+    super(message);
+  }
+}
+
+interface Slot {
+  child: ChildProcess;
+  ready: Promise<void>;
+  busy: boolean;
+  jobs: Set<number>;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Array<() => void> = [];
+  private readonly pending = new Map<number, { resolve: (e: CacheEntry) => void; reject: (e: Error) => void; progress: ProgressFn }>();
+  private nextJob = 0;
+
+  constructor(private readonly size: number, private readonly cacheRoot: string, private readonly backend: string) {}
+
+  private start(): Slot {
+    const child = fork(workerScript(), [this.cacheRoot, this.backend], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let ready!: () => void;
+    let failed!: (e: Error) => void;
+    const slot: Slot = { child, busy: false, jobs: new Set(), ready: new Promise<void>((res, rej) => ((ready = res), (failed = rej))) };
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'ready') {
+        if (m.backend !== this.backend) failed(new Error(`worker loaded backend ${m.backend}, expected ${this.backend}`));
+        else ready();
+        return;
+      }
+      const p = this.pending.get(m.job);
+      if (!p) return;
+      if (m.type === 'progress') p.progress(m.step, m.total, m.loss);
+      else {
+        this.pending.delete(m.job);
+        if (m.type === 'done') p.resolve(m.entry);
+        else p.reject(new JobFailed(m.message, m.corrupt));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      const err = new Error(`worker process exited (${signal ?? `code ${code}`})`);
+      failed(err);
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      for (const id of slot.jobs) this.pending.get(id)?.reject(err);
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private async acquire(): Promise<Slot> {
+    for (;;) {
+      const idle = this.slots.find((s) => !s.busy);
+      if (idle) return idle;
+      if (this.slots.length < this.size) return this.start();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  async run(job: StageJob, progress: ProgressFn): Promise<CacheEntry> {
+    const slot = await this.acquire();
+    slot.busy = true;
+    try {
+      await slot.ready;
+      const id = this.nextJob++;
+      slot.jobs.add(id);
+      try {
+        return await new Promise<CacheEntry>((resolve, reject) => {
+          this.pending.set(id, { resolve, reject, progress });
+          slot.child.send({ job: id, spec: job });
+        });
+      } finally {
+        slot.jobs.delete(id);
+      }
+    } finally {
+      slot.busy = false;
+      this.waiting.shift()?.();
+    }
+  }
+
+  close(): void {
+    for (const s of [...this.slots]) {
+      s.child.removeAllListeners('exit');
+      s.child.kill();
+    }
+    this.slots.length = 0;
+  }
+}

@@ -1,0 +1,71 @@
+// A worker process: loads a backend once, then computes stage jobs sent by the parent, reading
+// inputs from and writing results to the shared cache. Input artifacts stay in memory between
+// jobs, so a worker reads the training set once, not once per stage instance.
+import { RunCache, CorruptBlobError } from '../cache/run-cache.js';
+import { artifactHash } from '../cache/key.js';
+import type { Artifact, Registry } from '../stage.js';
+import { initBackend, type BackendChoice } from '../tensors/backend.js';
+import { Rng } from '../tensors/rng.js';
+import { readStageFiles } from './files.js';
+import type { StageJob, WorkerMessage } from './job.js';
+
+const [cacheRoot, backendChoice] = process.argv.slice(2);
+const send = (m: WorkerMessage) => process.send!(m);
+
+const { registry } = (await import('../../stages/index.js')) as { registry: Registry };
+const backend = await initBackend(backendChoice as BackendChoice);
+const cache = new RunCache(cacheRoot);
+const artifacts = new Map<string, Artifact>();
+
+async function runJob(id: number, job: StageJob): Promise<void> {
+  const def = registry[job.parts.stage];
+  if (!def) throw new Error(`unknown stage type ${job.parts.stage}`);
+  const inputs: Record<string, Artifact> = {};
+  for (const [name, { entry, output }] of Object.entries(job.inputs)) {
+    const hash = artifactHash(entry.outputs[output]);
+    let a = artifacts.get(hash);
+    if (!a) artifacts.set(hash, (a = await cache.loadArtifact(entry, output)));
+    inputs[name] = a;
+  }
+  const files = readStageFiles(def, job.parts.params);
+  let lastYield = performance.now();
+  const t0 = performance.now();
+  const result = await def.run({
+    params: structuredClone(job.parts.params),
+    inputs,
+    rng: new Rng(job.parts.seed),
+    files: files.files,
+    progress: (step, total, info) => {
+      send({ type: 'progress', job: id, step, total, loss: info?.loss });
+      const now = performance.now();
+      if (now - lastYield < 100) return;
+      lastYield = now;
+      return new Promise<void>((resolve) => setImmediate(resolve));
+    },
+  });
+  const computeMs = performance.now() - t0;
+  const entry = await cache.save({
+    key: job.key,
+    parts: job.parts,
+    stageId: job.stageId,
+    pipeline: job.pipeline,
+    outputs: result.outputs,
+    pictures: result.pictures ?? {},
+    metrics: result.metrics ?? {},
+    computeMs,
+  });
+  for (const [name, artifact] of Object.entries(result.outputs)) {
+    const hash = artifactHash(entry.outputs[name]);
+    if (artifacts.has(hash)) Object.values(artifact).forEach((t) => t.dispose());
+    else artifacts.set(hash, artifact); // a downstream job on this worker may need it
+  }
+  send({ type: 'done', job: id, entry });
+}
+
+process.on('message', (m: { job: number; spec: StageJob }) => {
+  runJob(m.job, m.spec).catch((err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    send({ type: 'error', job: m.job, message: e.message, corrupt: e instanceof CorruptBlobError ? e.hash : undefined });
+  });
+});
+send({ type: 'ready', backend });
