@@ -41,6 +41,12 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
+// `pipeline ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command()
   .name('pipeline')
   .description('Declarative, cached experiment runner: YAML stages, content-hashed tensors, never compute the same thing twice.')
