@@ -7,6 +7,7 @@ import { BACKENDS, type BackendChoice } from './tensors/backend.js';
 import { formatPlan, planGraph } from './runner/plan.js';
 import { prepare, runPipeline, UsageError } from './runner/run.js';
 import { registry } from '../stages/index.js';
+import { registerCacheCommands } from './commands/cache.js';
 
 const collect = (value: string, previous: unknown): string[] => [...(Array.isArray(previous) ? previous : []), value];
 
@@ -109,5 +110,7 @@ shared(program.command('plan <file>').description('show each stage\'s key and wh
       fail(err);
     }
   });
+
+registerCacheCommands(program, registry);
 
 await program.parseAsync(process.argv);

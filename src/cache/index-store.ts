@@ -9,6 +9,12 @@ import type { Metrics } from '../stage.js';
 import type { BlobRef } from './blobs.js';
 import type { KeyParts } from './key.js';
 
+/** Where an entry was last used: the pipeline and stage id of the run that hit (or saved) it. */
+export interface EntryUse {
+  pipeline: string;
+  stageId: string;
+}
+
 export interface CacheEntry {
   key: string;
   stageType: string;
@@ -22,6 +28,15 @@ export interface CacheEntry {
   metrics: Metrics;
   timings: { computeMs: number; storeMs: number };
   created: string;
+  /** ISO time of the last save or cache hit: gc's "least recently used" and ls's "last used". */
+  lastUsed: string;
+  lastRun?: EntryUse;
+}
+
+/** Entries written before use was recorded count as last used when they were created. */
+function withUse(entry: CacheEntry | undefined): CacheEntry | undefined {
+  if (entry && !entry.lastUsed) entry.lastUsed = entry.created;
+  return entry;
 }
 
 export class IndexStore {
@@ -34,8 +49,8 @@ export class IndexStore {
     this.keyv = new Keyv<CacheEntry>({ store: this.sqlite, namespace: 'entries' });
   }
 
-  get(key: string): Promise<CacheEntry | undefined> {
-    return this.keyv.get(key);
+  async get(key: string): Promise<CacheEntry | undefined> {
+    return withUse(await this.keyv.get(key));
   }
 
   async set(entry: CacheEntry): Promise<void> {
@@ -48,18 +63,15 @@ export class IndexStore {
 
   async *entries(): AsyncGenerator<CacheEntry> {
     if (!this.keyv.iterator) throw new Error('the cache index store cannot list its entries');
-    for await (const [, value] of this.keyv.iterator(undefined)) yield value as CacheEntry;
+    for await (const [, value] of this.keyv.iterator(undefined)) yield withUse(value as CacheEntry)!;
   }
 
-  /** The newest entry recorded for a stage id (for explaining a miss). */
-  async newestFor(stageId: string, pipeline: string): Promise<CacheEntry | undefined> {
-    let best: CacheEntry | undefined;
-    for await (const e of this.entries()) {
-      if (e.stageId !== stageId) continue;
-      const score = (x: CacheEntry) => (x.pipeline === pipeline ? 1 : 0);
-      if (!best || score(e) > score(best) || (score(e) === score(best) && e.created > best.created)) best = e;
-    }
-    return best;
+  /** Every entry, read in full before the caller starts deleting (an open iterator pages through
+   * the table, and deleting under it would skip rows). */
+  async all(): Promise<CacheEntry[]> {
+    const out: CacheEntry[] = [];
+    for await (const e of this.entries()) out.push(e);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -1,16 +1,22 @@
 // The run cache in one place: cache key -> stage result. Blobs are written before the index entry
 // that points at them, so a crash between the two leaves orphan blobs (gc takes them), never an
 // entry with missing outputs. An entry whose blobs are missing or altered is dropped, not used.
+import { closeSync, mkdirSync, openSync, rmSync, utimesSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Artifact, GreyImage, Metrics } from '../stage.js';
-import { rawToTensor, tensorToRaw } from '../tensors/bytes.js';
+import { rawToTensor, tensorToRaw, type RawTensor } from '../tensors/bytes.js';
 import { BlobStore, CorruptBlobError, type BlobRef } from './blobs.js';
-import { IndexStore, type CacheEntry } from './index-store.js';
+import { IndexStore, type CacheEntry, type EntryUse } from './index-store.js';
 import type { KeyParts } from './key.js';
 
 export { CorruptBlobError };
-export type { CacheEntry };
+export type { CacheEntry, EntryUse };
+
+/** A save in progress holds a lease file in the cache's tmp/ from before its first blob until its
+ * index entry is written; gc never takes an unreferenced blob newer than the oldest live lease. */
+export const LEASE_SUFFIX = '.lease';
 
 export interface SaveRequest {
   key: string;
@@ -37,9 +43,21 @@ export class RunCache {
   }
 
   /** The entry for `key` if every blob it names is present at its recorded size (and its pictures
-   * intact). Tensor blobs are re-hashed when read (see loadArtifact), so a hit whose outputs no
-   * stage of this run needs costs a stat, not a read of the whole data set. */
-  async lookup(key: string): Promise<CacheEntry | undefined> {
+   * intact), and records the use (lastUsed, and lastRun when `use` says where). Tensor blobs are
+   * re-hashed when read (see loadArtifact), so a hit whose outputs no stage of this run needs costs
+   * a stat, not a read of the whole data set. */
+  async lookup(key: string, use?: EntryUse): Promise<CacheEntry | undefined> {
+    const entry = await this.peek(key);
+    if (!entry) return undefined;
+    entry.lastUsed = new Date().toISOString();
+    if (use) entry.lastRun = { pipeline: use.pipeline, stageId: use.stageId };
+    await this.index.set(entry);
+    return entry;
+  }
+
+  /** lookup without recording a use: for `plan` and `why`, which only look. A damaged entry is
+   * still dropped. */
+  async peek(key: string): Promise<CacheEntry | undefined> {
     const entry = await this.index.get(key);
     if (!entry) return undefined;
     const refs = Object.values(entry.outputs).flatMap((o) => Object.values(o));
@@ -57,30 +75,60 @@ export class RunCache {
 
   async save(req: SaveRequest): Promise<CacheEntry> {
     const started = performance.now();
-    const outputs: CacheEntry['outputs'] = {};
-    for (const [name, artifact] of Object.entries(req.outputs)) {
-      outputs[name] = {};
-      for (const [tname, t] of Object.entries(artifact)) outputs[name][tname] = this.blobs.put(await tensorToRaw(t));
+    const lease = this.takeLease();
+    try {
+      const outputs: CacheEntry['outputs'] = {};
+      for (const [name, artifact] of Object.entries(req.outputs)) {
+        outputs[name] = {};
+        for (const [tname, t] of Object.entries(artifact)) outputs[name][tname] = this.putFresh(await tensorToRaw(t));
+      }
+      const pictures: Record<string, BlobRef> = {};
+      for (const [name, img] of Object.entries(req.pictures)) {
+        pictures[name] = this.putFresh({ dtype: 'uint8', shape: [img.height, img.width], bytes: img.pixels });
+      }
+      const created = new Date().toISOString();
+      const entry: CacheEntry = {
+        key: req.key,
+        stageType: req.parts.stage,
+        stageId: req.stageId,
+        pipeline: req.pipeline,
+        parts: req.parts,
+        outputs,
+        pictures,
+        metrics: req.metrics,
+        timings: { computeMs: req.computeMs, storeMs: 0 },
+        created,
+        lastUsed: created,
+        lastRun: { pipeline: req.pipeline, stageId: req.stageId },
+      };
+      entry.timings.storeMs = performance.now() - started;
+      await this.index.set(entry);
+      return entry;
+    } finally {
+      rmSync(lease, { force: true });
     }
-    const pictures: Record<string, BlobRef> = {};
-    for (const [name, img] of Object.entries(req.pictures)) {
-      pictures[name] = this.blobs.put({ dtype: 'uint8', shape: [img.height, img.width], bytes: img.pixels });
+  }
+
+  private takeLease(): string {
+    mkdirSync(join(this.root, 'tmp'), { recursive: true });
+    const path = join(this.root, 'tmp', `save-${process.pid}-${randomBytes(4).toString('hex')}${LEASE_SUFFIX}`);
+    closeSync(openSync(path, 'w'));
+    return path;
+  }
+
+  /** Store a blob and stamp its mtime now even when it already existed: an old unreferenced blob
+   * that this save is about to reference must look new to a concurrent gc. If gc took it between
+   * the two steps, the stamp fails and the blob is written again. */
+  private putFresh(raw: RawTensor): BlobRef {
+    const ref = this.blobs.put(raw);
+    const now = new Date();
+    try {
+      utimesSync(this.blobs.path(ref.hash), now, now);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return this.blobs.put(raw);
     }
-    const entry: CacheEntry = {
-      key: req.key,
-      stageType: req.parts.stage,
-      stageId: req.stageId,
-      pipeline: req.pipeline,
-      parts: req.parts,
-      outputs,
-      pictures,
-      metrics: req.metrics,
-      timings: { computeMs: req.computeMs, storeMs: 0 },
-      created: new Date().toISOString(),
-    };
-    entry.timings.storeMs = performance.now() - started;
-    await this.index.set(entry);
-    return entry;
+    return ref;
   }
 
   /** Read one output of an entry as tensors; throws CorruptBlobError (after dropping the entry)

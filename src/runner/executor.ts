@@ -100,7 +100,7 @@ export class Executor {
       const parts = await this.keyParts(node, upstream, files.hashes);
       key = cacheKey(parts);
       if (!this.opts.force.has(id)) {
-        const entry = await this.cache.lookup(key);
+        const entry = await this.cache.lookup(key, { pipeline: this.graph.name, stageId: node.stageId });
         if (entry) {
           this.emit({ type: 'hit', id, key });
           return { id, status: 'hit', key, entry, ms: performance.now() - started };

@@ -1,8 +1,10 @@
-// `pipeline plan`: each stage's key and whether it would hit, without computing anything. A miss
-// is explained against the newest cached entry of the same stage id, part by part.
-import { cacheKey, diffParts, shortKey } from '../cache/index.js';
+// `pipeline plan` (and `why`): each stage's key and whether it would hit, without computing
+// anything. A miss is explained against the nearest cached entry of the same stage id, part by
+// part (src/cache/explain.ts). Looking never counts as using: entries' lastUsed is left alone.
+import { Explainer } from '../cache/explain.js';
+import { cacheKey, shortKey } from '../cache/index.js';
 import type { CacheEntry, RunCache } from '../cache/run-cache.js';
-import type { Graph } from '../graph/graph.js';
+import type { Graph, StageNode } from '../graph/graph.js';
 import { Executor } from './executor.js';
 import { readStageFiles } from './files.js';
 
@@ -11,45 +13,62 @@ export interface PlanRow {
   type: string;
   status: 'hit' | 'miss' | 'forced' | 'pending';
   key?: string;
+  /** The cached entry a miss (or pending stage) is compared with. */
+  nearest?: CacheEntry;
   reasons: string[];
 }
 
+const idsOf = (node: StageNode): string[] => [...new Set([node.stageId ?? node.id, node.id])];
+
 export async function planGraph(graph: Graph, cache: RunCache, backend: string, force: Set<string>): Promise<PlanRow[]> {
   const executor = new Executor(graph, cache, { backend, force });
+  const explainer = await Explainer.load(cache.index);
   const entries = new Map<string, CacheEntry>();
   const rows: PlanRow[] = [];
   for (const id of graph.order) {
     const node = graph.nodes.get(id)!;
-    const waiting = Object.values(node.inputs).map((r) => r.stage).filter((s) => !entries.has(s));
+    const type = node.def.type;
+    const waiting = [...new Set(Object.values(node.inputs).map((r) => r.stage).filter((s) => !entries.has(s)))];
     if (waiting.length) {
-      rows.push({ id, type: node.def.type, status: 'pending', reasons: [`runs after ${[...new Set(waiting)].join(', ')} (its key needs their outputs)`] });
+      rows.push({ id, type, status: 'pending', ...(await pendingReasons(node, waiting)) });
       continue;
     }
     const parts = await executor.keyParts(node, Object.fromEntries(entries), readStageFiles(node.def, node.params).hashes);
     const key = cacheKey(parts);
-    const entry = await cache.lookup(key);
-    if (entry && !force.has(id)) {
-      entries.set(id, entry);
-      rows.push({ id, type: node.def.type, status: 'hit', key, reasons: [] });
-      continue;
-    }
+    const entry = await cache.peek(key);
     if (entry) {
       entries.set(id, entry);
-      rows.push({ id, type: node.def.type, status: 'forced', key, reasons: ['--force'] });
+      rows.push(force.has(id) ? { id, type, status: 'forced', key, reasons: ['--force'] } : { id, type, status: 'hit', key, reasons: [] });
       continue;
     }
-    const previous = await cache.index.newestFor(node.stageId, graph.name);
-    const reasons = previous ? diffParts(previous.parts, parts) : ['never computed'];
-    rows.push({ id, type: node.def.type, status: 'miss', key, reasons: reasons.length ? reasons : ['cache entry missing or damaged'] });
+    const { nearest, reasons } = explainer.explain(idsOf(node), parts);
+    rows.push({ id, type, status: 'miss', key, nearest, reasons });
   }
   return rows;
+
+  /** A stage behind a recomputed input has no key yet; whatever else differs is still worth saying. */
+  async function pendingReasons(node: StageNode, waiting: string[]): Promise<Pick<PlanRow, 'nearest' | 'reasons'>> {
+    const reasons = [`runs after ${waiting.join(', ')} (its key needs their outputs)`];
+    try {
+      const placeholder = (output: string) => ({ outputs: { [output]: {} } }) as unknown as CacheEntry;
+      const upstream = Object.fromEntries(
+        Object.values(node.inputs).map((r) => [r.stage, entries.get(r.stage) ?? placeholder(r.output)]),
+      );
+      const parts = await executor.keyParts(node, upstream, readStageFiles(node.def, node.params).hashes);
+      const { nearest, reasons: more } = explainer.explain(idsOf(node), parts, { ignoreInputs: true });
+      return { nearest, reasons: [...reasons, ...more] };
+    } catch {
+      return { reasons };
+    }
+  }
 }
 
 export function formatPlan(rows: PlanRow[]): string {
   const width = Math.max(...rows.map((r) => r.id.length));
   return rows
     .map((r) => {
-      const head = `${r.id.padEnd(width)}  ${r.status.padEnd(7)} ${r.key ? shortKey(r.key) : '-'.padEnd(10)}  ${r.type}`;
+      const vs = r.nearest && r.status === 'miss' ? `  (vs cached ${shortKey(r.nearest.key)})` : '';
+      const head = `${r.id.padEnd(width)}  ${r.status.padEnd(7)} ${r.key ? shortKey(r.key) : '-'.padEnd(10)}  ${r.type}${vs}`;
       return [head, ...r.reasons.map((x) => `${' '.repeat(width + 2)}  ${x}`)].join('\n');
     })
     .join('\n');
