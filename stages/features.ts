@@ -1,0 +1,57 @@
+// Inverse projection of each last-hidden-layer unit on its own (one-hot * a huge scale): the
+// seed's "visualizing features".
+import * as tf from '@tensorflow/tfjs-core';
+import type { StageDef } from '../src/stage.js';
+import { asClassifier, asInverse, invert } from './shared/mlp.js';
+import { tensorGrid } from './shared/pictures.js';
+
+export interface FeaturesParams { scale: number; round: number }
+
+/** np.round(x, decimals) on float32: scale, round half to even, unscale, all in float32. Done in
+ * JS rather than tf.round so the result cannot depend on a backend's tie-breaking. */
+export function roundLikeNumpy(values: Float32Array, step: number): Float32Array {
+  if (step === 0) return values;
+  const k = Math.fround(1 / step);
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const y = Math.fround(values[i] * k);
+    let r = Math.round(y);
+    if (r - y === 0.5 && r % 2 !== 0) r -= 1; // Math.round breaks ties upwards; numpy to even
+    out[i] = r / k;
+  }
+  return out;
+}
+
+export const features: StageDef<FeaturesParams> = {
+  type: 'features',
+  version: 1,
+  source: import.meta.url,
+  description: 'Inverse projection of each last-hidden-layer unit (scaled one-hot), rounded as the seed.',
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      scale: { type: 'number', exclusiveMinimum: 0, maximum: 1e30, default: 1e8, description: 'value of the single active unit' },
+      round: { type: 'number', minimum: 0, maximum: 1000, default: 0.1, description: 'round pixels to a multiple of this (0 = no rounding)' },
+    },
+  },
+  inputs: { model: 'classifier', inverse: 'inverse' },
+  outputs: { images: 'images' },
+
+  async run(ctx) {
+    const { scale, round } = ctx.params;
+    const model = asClassifier(ctx.inputs.model);
+    const inv = asInverse(ctx.inputs.inverse);
+    const h2 = model.b2.shape[0];
+    const raw = tf.tidy(() => invert(model, inv, tf.mul(tf.eye(h2), scale) as tf.Tensor2D));
+    const rounded = roundLikeNumpy(raw.dataSync() as Float32Array, round);
+    const images = tf.tensor2d(rounded, raw.shape as [number, number]);
+    raw.dispose();
+    await ctx.progress(1, 1);
+    return {
+      outputs: { images: { images } },
+      metrics: { count: h2 },
+      pictures: { features: tensorGrid(images) },
+    };
+  },
+};

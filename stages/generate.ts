@@ -1,0 +1,67 @@
+// Generate digits: optimise a last-hidden-layer pre-activation until the classifier is sure of a
+// class, then project it back to pixels with the inverse (the seed's `generate`).
+import * as tf from '@tensorflow/tfjs-core';
+import type { StageDef } from '../src/stage.js';
+import { asClassifier, asInverse, invert, logitsFromHidden } from './shared/mlp.js';
+import { tensorGrid } from './shared/pictures.js';
+import './shared/gradients.js';
+
+export interface GenerateParams { classes: number[]; steps: number; learningRate: number }
+
+export const generate: StageDef<GenerateParams> = {
+  type: 'generate',
+  version: 1,
+  source: import.meta.url,
+  description: 'Optimise hidden codes (gradient descent) to each class, then inverse-project them to pixels.',
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      classes: {
+        type: 'array', items: { type: 'integer', minimum: 0, maximum: 9 }, minItems: 1, maxItems: 100,
+        default: [1, 2, 3, 4, 5, 6, 7, 8, 9], description: 'one generated digit per entry, of this class',
+      },
+      steps: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000, description: 'gradient-descent steps' },
+      learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 1.0, description: 'gradient-descent learning rate' },
+    },
+  },
+  inputs: { model: 'classifier', inverse: 'inverse' },
+  outputs: { images: 'images' },
+
+  async run(ctx) {
+    const { classes, steps, learningRate } = ctx.params;
+    const model = asClassifier(ctx.inputs.model);
+    const inv = asInverse(ctx.inputs.inverse);
+    const n = classes.length;
+    const nClasses = model.b.shape[0];
+    const fake = tf.tidy(() => tf.variable(tf.zeros([n, model.b2.shape[0]]) as tf.Tensor2D));
+    const targets = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), nClasses), 'float32'));
+    // The seed feeds sigmoid(fake) to the output layer, so fake plays the role of z2.
+    const probs = () => tf.softmax(logitsFromHidden(model, fake));
+    const optimizer = tf.train.sgd(learningRate);
+    try {
+      for (let step = 0; step < steps; step++) {
+        optimizer.minimize(() => tf.sum(tf.abs(tf.sub(targets, probs()))) as tf.Scalar, false, [fake]);
+        await ctx.progress(step + 1, steps);
+      }
+      const images = tf.tidy(() => invert(model, inv, fake));
+      const picked = tf.tidy(() => tf.sum(tf.mul(probs(), targets), 1));
+      const confidence = Array.from(picked.dataSync());
+      picked.dispose();
+      if (confidence.some((c) => !Number.isFinite(c))) {
+        images.dispose();
+        throw new Error(`generate: the optimisation diverged (non-finite probabilities); the learning rate (${learningRate}) may be too high`);
+      }
+      const hidden = tf.clone(fake);
+      return {
+        outputs: { images: { images, hidden } },
+        metrics: { confidence, minConfidence: Math.min(...confidence) },
+        pictures: { generate: tensorGrid(images, { cols: n }) },
+      };
+    } finally {
+      optimizer.dispose();
+      fake.dispose();
+      targets.dispose();
+    }
+  },
+};

@@ -1,0 +1,86 @@
+// Train the inverse matrices that project the classifier's last hidden layer back to pixels,
+// with the seed's loss: L1 pixel distance plus a penalty keeping l1_inv inside logit's domain.
+import * as tf from '@tensorflow/tfjs-core';
+import type { StageDef } from '../src/stage.js';
+import { asClassifier, hiddenPre, l1Inverse, pixelsFromL1, type Inverse } from './shared/mlp.js';
+import { adagradLoop, BatchSampler, release, truncatedWeight } from './shared/training.js';
+
+export interface TrainInverseParams {
+  steps: number;
+  batch: number;
+  learningRate: number;
+  initialAccumulator: number;
+  stddev: number;
+  logEvery: number;
+}
+
+export const trainInverse: StageDef<TrainInverseParams> = {
+  type: 'train-inverse',
+  version: 1,
+  source: import.meta.url,
+  description: 'Train w2inv and w1inv to project the last hidden layer back to pixels (L1 loss, Adagrad).',
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      steps: { type: 'integer', minimum: 1, maximum: 1000000, default: 1000, description: 'training steps (mini-batches)' },
+      batch: { type: 'integer', minimum: 1, maximum: 60000, default: 1000, description: 'kept samples per mini-batch' },
+      learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 100, default: 0.01, description: 'Adagrad learning rate' },
+      initialAccumulator: { type: 'number', exclusiveMinimum: 0, maximum: 100, default: 0.1, description: 'Adagrad initial accumulator value' },
+      stddev: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.1, description: 'stddev of the truncated-normal init' },
+      logEvery: { type: 'integer', minimum: 1, maximum: 1000000, default: 100, description: 'read the loss back every this many steps' },
+    },
+  },
+  inputs: { data: 'dataset', kept: 'indices', model: 'classifier' },
+  outputs: { inverse: 'inverse' },
+
+  async run(ctx) {
+    const p = ctx.params;
+    const model = asClassifier(ctx.inputs.model);
+    const trainX = ctx.inputs.data.trainX as tf.Tensor2D;
+    const kept = ctx.inputs.kept.indices.dataSync() as Int32Array;
+    if (kept.length === 0) {
+      throw new Error('train-inverse: the confidence filter kept no samples; lower its threshold');
+    }
+    const [h1, h2] = [model.b1.shape[0], model.b2.shape[0]];
+    const vars = {
+      w2inv: truncatedWeight([h2, h1], p.stddev, ctx.rng),
+      w1inv: truncatedWeight([h1, trainX.shape[1]], p.stddev, ctx.rng),
+    };
+    const inv: Inverse = vars;
+    const sampler = new BatchSampler(kept.length, p.batch, ctx.rng);
+    let x: tf.Tensor2D | undefined;
+    let z2: tf.Tensor2D | undefined;
+    let losses: number[];
+    try {
+      losses = await adagradLoop(ctx, [vars.w2inv, vars.w1inv], p,
+        () => {
+          const l1inv = l1Inverse(model, inv, z2!);
+          const xinv = pixelsFromL1(model, inv, l1inv);
+          const similarity = tf.sum(tf.abs(tf.sub(x!, xinv)));
+          // tf.nn.l2_loss(t) = sum(t^2)/2, of the global min and of the global max of l1_inv - 1.
+          const excess = tf.add(
+            tf.mul(0.5, tf.square(tf.min(l1inv))),
+            tf.mul(0.5, tf.square(tf.max(tf.sub(l1inv, 1)))));
+          return tf.add(similarity, excess) as tf.Scalar;
+        },
+        () => {
+          // The classifier's forward pass is data, not something to differentiate: build it
+          // outside the loss closure so the tape never sees it.
+          const rows = sampler.next();
+          const idx = tf.tensor1d(Int32Array.from(rows, (r) => kept[r]), 'int32');
+          x = tf.gather(trainX, idx);
+          z2 = hiddenPre(model, x);
+          idx.dispose();
+          return [x, z2];
+        });
+    } catch (err) {
+      tf.dispose(Object.values(vars));
+      throw err;
+    }
+    return {
+      outputs: { inverse: release(vars) },
+      metrics: { loss: losses, finalLoss: losses[losses.length - 1], kept: kept.length },
+    };
+  },
+};
