@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { StageDef } from '../src/stage.js';
 import { asClassifier, asInverse, invert, logitsFromHidden } from './shared/mlp.js';
 import { tensorGrid } from './shared/pictures.js';
-import './shared/gradients.js';
+import '../src/tensors/gradients.js';
 
 export interface GenerateParams { classes: number[]; steps: number; learningRate: number }
 

@@ -1,7 +1,7 @@
 // Pieces the training stages share: seeded batches, seeded initial weights, an Adagrad loop that
 // reads the loss back only when it is logged.
 import * as tf from '@tensorflow/tfjs-core';
-import './gradients.js';
+import '../../src/tensors/gradients.js';
 import type { Rng } from '../../src/tensors/rng.js';
 import type { StageContext } from '../../src/stage.js';
 

@@ -2,9 +2,9 @@
 // checked against central finite differences.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import '../../stages/shared/gradients.js';
-import { squash, logit } from '../../stages/shared/mlp.js';
-import { ready } from './_ctx.js';
+import '../src/tensors/gradients.js';
+import { squash, logit } from '../stages/shared/mlp.js';
+import { ready } from './stages/_ctx.js';
 
 beforeAll(ready);
 
