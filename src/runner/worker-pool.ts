@@ -40,7 +40,8 @@ export class WorkerPool {
   constructor(private readonly size: number, private readonly cacheRoot: string, private readonly backend: string) {}
 
   private start(): Slot {
-    const child = fork(workerScript(), [this.cacheRoot, this.backend], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // One process per core: each computes single-threaded.
+    const child = fork(workerScript(), [this.cacheRoot, this.backend], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, PIPELINE_WASM_THREADS: '1' } });
     let ready!: () => void;
     let failed!: (e: Error) => void;
     const slot: Slot = { child, busy: false, jobs: new Set(), ready: new Promise<void>((res, rej) => ((ready = res), (failed = rej))) };

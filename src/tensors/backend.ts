@@ -17,12 +17,24 @@ async function tryTensorflow(): Promise<boolean> {
   }
 }
 
-async function loadWasm(): Promise<void> {
+async function loadWasm(threads: number): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  // The threaded build needs a worker script that Node cannot locate; single-threaded SIMD it is.
-  wasm.setThreadsCount?.(1);
-  const { installFastMatMul } = await import('./wasm-matmul.js');
+  if (threads > 1) {
+    // The threaded build needs its own loader in Node (see wasm-threads.ts); it pays off only
+    // when the cores are free, so it is opt-in.
+    const { enableWasmThreads } = await import('./wasm-threads.js');
+    enableWasmThreads(threads);
+  } else wasm.setThreadsCount(1);
+  const [{ installFastMatMul }, { installFastGather }] = await Promise.all([import('./wasm-matmul.js'), import('./wasm-gather.js')]);
   installFastMatMul();
+  installFastGather();
+}
+
+/** Threads for the wasm backend: PIPELINE_WASM_THREADS, default 1. */
+export function wasmThreads(): number {
+  const n = Number(process.env.PIPELINE_WASM_THREADS ?? 1);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`PIPELINE_WASM_THREADS must be a whole number >= 1, got "${process.env.PIPELINE_WASM_THREADS}"`);
+  return n;
 }
 
 /** Load and select a backend; returns the name actually in use. Idempotent per process. */
@@ -36,7 +48,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<strin
       throw new Error('backend "tensorflow" was asked for but @tensorflow/tfjs-node did not load (it needs libtensorflow, downloaded at install time); use --backend wasm');
     } else name = 'wasm';
   } else name = wanted;
-  if (name === 'wasm') await loadWasm();
+  if (name === 'wasm') await loadWasm(wasmThreads());
   if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend(name))) throw new Error(`backend "${name}" failed to initialise`);
   await tf.ready();

@@ -1,0 +1,55 @@
+// Fast GatherV2 for the wasm backend.
+//
+// tfjs-backend-wasm 4.22's Gather kernel converts every output element's offset to a location
+// vector (a heap allocation per element): gathering a 1000-row batch from a [60000, 784] tensor
+// takes ~20 ms, as long as the whole training step. Gathering is a copy of contiguous slices,
+// which this kernel does directly on the wasm heap. Same shapes, checks and outputs as the original.
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+const PATCHED = Symbol.for('pipeline.fastGather');
+
+const gatherV2: KernelFunc = ({ inputs, backend, attrs }) => {
+  const wasm = backend as BackendWasm;
+  const x = inputs.x as TensorInfo;
+  const indices = inputs.indices as TensorInfo;
+  const { axis, batchDims } = attrs as unknown as { axis: number; batchDims: number };
+  const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0];
+  const idx = wasm.readSync(indices.dataId) as Int32Array;
+  const axisDim = x.shape[parsedAxis];
+  for (let i = 0; i < idx.length; ++i) {
+    const index = idx[i];
+    tf.util.assert(index <= axisDim - 1 && index >= 0, () => `GatherV2: the index value ${index} is not in [0, ${axisDim - 1}]`);
+  }
+  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+    x as tf.TensorInfo as tf.Tensor, indices as tf.TensorInfo as tf.Tensor, parsedAxis, batchDims);
+  const { batchSize, outerSize, dimSize, sliceSize } = info;
+  const perBatch = idx.length / batchSize;
+  const out = wasm.makeOutput(info.outputShape, x.dtype);
+  if (tf.util.sizeFromShape(out.shape) === 0) return out;
+  // Views after the allocation: growing the heap detaches older ones.
+  const src = wasm.typedArrayFromHeap(x);
+  const dst = wasm.typedArrayFromHeap(out);
+  let o = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let r = 0; r < outerSize; r++) {
+      const base = (b * outerSize + r) * dimSize;
+      for (let i = 0; i < perBatch; i++) {
+        const from = (base + idx[b * perBatch + i]) * sliceSize;
+        dst.set(src.subarray(from, from + sliceSize), o);
+        o += sliceSize;
+      }
+    }
+  }
+  return out;
+};
+(gatherV2 as unknown as Record<symbol, boolean>)[PATCHED] = true;
+
+/** Replace the wasm GatherV2 kernel. Idempotent; a no-op when the wasm kernels are not registered. */
+export function installFastGather(): void {
+  const original = tf.getKernel('GatherV2', 'wasm');
+  if (original == null || (original.kernelFunc as unknown as Record<symbol, boolean>)[PATCHED]) return;
+  tf.unregisterKernel('GatherV2', 'wasm');
+  tf.registerKernel({ kernelName: 'GatherV2', backendName: 'wasm', kernelFunc: gatherV2 });
+}
