@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Test files run in parallel processes: one wasm thread each (the CLI's child processes
+    // inherit this too).
+    env: { PIPELINE_WASM_THREADS: '1' },
   },
 });

@@ -2,7 +2,7 @@
 // with the seed's loss: L1 pixel distance plus a penalty keeping l1_inv inside logit's domain.
 import * as tf from '@tensorflow/tfjs-core';
 import type { StageDef } from '../src/stage.js';
-import { asClassifier, hiddenPre, l1Inverse, pixelsFromL1, type Inverse } from './shared/mlp.js';
+import { asClassifier, hiddenPre, l1Inverse, pixelsFromL1, type Classifier, type Inverse } from './shared/mlp.js';
 import { adagradLoop, BatchSampler, release, truncatedWeight } from './shared/training.js';
 
 export interface TrainInverseParams {
@@ -12,6 +12,30 @@ export interface TrainInverseParams {
   initialAccumulator: number;
   stddev: number;
   logEvery: number;
+}
+
+/** z2 of trainX[kept], in chunks so the gathered pixels never exist all at once. */
+function keptHiddenPre(model: Classifier, trainX: tf.Tensor2D, kept: Int32Array, rows = 10000): tf.Tensor2D {
+  const parts: tf.Tensor[] = [];
+  for (let start = 0; start < kept.length; start += rows) {
+    const idx = kept.subarray(start, start + rows);
+    parts.push(tf.tidy(() => hiddenPre(model, tf.gather(trainX, tf.tensor1d(idx, 'int32')))));
+  }
+  const out = tf.concat(parts, 0) as tf.Tensor2D;
+  tf.dispose(parts);
+  return out;
+}
+
+/** sum|x - xinv| as a function of xinv, with its gradient written out: -step(x - xinv, -1), the
+ * sign as tfjs's Abs gradient takes it (the wasm Sign kernel is 8x slower than Step). The generic
+ * Sub/Abs/Sum chain copies both [batch, 784] operands onto the tape and makes five passes over
+ * them backward; this keeps one tensor and makes two. */
+function l1Distance(x: tf.Tensor): (xinv: tf.Tensor) => tf.Scalar {
+  return tf.customGrad(((xinv: tf.Tensor, save: tf.GradSaveFunc) => {
+    const d = tf.sub(x, xinv);
+    save([d]);
+    return { value: tf.sum(tf.abs(d)), gradFunc: (dy: tf.Tensor, [diff]: tf.Tensor[]) => tf.mul(tf.step(diff, -1), tf.neg(dy)) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (xinv: tf.Tensor) => tf.Scalar;
 }
 
 export const trainInverse: StageDef<TrainInverseParams> = {
@@ -52,12 +76,16 @@ export const trainInverse: StageDef<TrainInverseParams> = {
     let x: tf.Tensor2D | undefined;
     let z2: tf.Tensor2D | undefined;
     let losses: number[];
+    // The classifier is fixed while the inverse trains, so each kept sample's last hidden
+    // pre-activation is computed once here rather than once per step: a 784-wide matMul saved per
+    // step. It is data, not something to differentiate: the tape never sees it.
+    const z2Kept = keptHiddenPre(model, trainX, kept);
     try {
       losses = await adagradLoop(ctx, [vars.w2inv, vars.w1inv], p,
         () => {
           const l1inv = l1Inverse(model, inv, z2!);
           const xinv = pixelsFromL1(model, inv, l1inv);
-          const similarity = tf.sum(tf.abs(tf.sub(x!, xinv)));
+          const similarity = l1Distance(x!)(xinv);
           // tf.nn.l2_loss(t) = sum(t^2)/2, of the global min and of the global max of l1_inv - 1.
           const excess = tf.add(
             tf.mul(0.5, tf.square(tf.min(l1inv))),
@@ -65,18 +93,19 @@ export const trainInverse: StageDef<TrainInverseParams> = {
           return tf.add(similarity, excess) as tf.Scalar;
         },
         () => {
-          // The classifier's forward pass is data, not something to differentiate: build it
-          // outside the loss closure so the tape never sees it.
           const rows = sampler.next();
           const idx = tf.tensor1d(Int32Array.from(rows, (r) => kept[r]), 'int32');
+          const at = tf.tensor1d(rows, 'int32');
           x = tf.gather(trainX, idx);
-          z2 = hiddenPre(model, x);
-          idx.dispose();
+          z2 = tf.gather(z2Kept, at);
+          tf.dispose([idx, at]);
           return [x, z2];
         });
     } catch (err) {
       tf.dispose(Object.values(vars));
       throw err;
+    } finally {
+      z2Kept.dispose();
     }
     return {
       outputs: { inverse: release(vars) },

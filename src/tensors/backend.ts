@@ -1,6 +1,7 @@
 // Backend choice. tfjs-node (native TensorFlow) is an optional dependency: it cannot install
 // without internet, so `auto` uses it when it loads and falls back to wasm. The pure-JS `cpu`
 // backend is ~6x slower than wasm and is only used when asked for.
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -20,8 +21,7 @@ async function tryTensorflow(): Promise<boolean> {
 async function loadWasm(threads: number): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (threads > 1) {
-    // The threaded build needs its own loader in Node (see wasm-threads.ts); it pays off only
-    // when the cores are free, so it is opt-in.
+    // The threaded build needs its own loader in Node (see wasm-threads.ts).
     const { enableWasmThreads } = await import('./wasm-threads.js');
     enableWasmThreads(threads);
   } else wasm.setThreadsCount(1);
@@ -30,10 +30,12 @@ async function loadWasm(threads: number): Promise<void> {
   installFastGather();
 }
 
-/** Threads for the wasm backend: PIPELINE_WASM_THREADS, default 1. */
+/** Threads for the wasm backend: PIPELINE_WASM_THREADS, else one per core (at most 4: past that
+ * the seed's small matrices gain nothing). Busy machines and parallel test runs want 1. */
 export function wasmThreads(): number {
-  const n = Number(process.env.PIPELINE_WASM_THREADS ?? 1);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`PIPELINE_WASM_THREADS must be a whole number >= 1, got "${process.env.PIPELINE_WASM_THREADS}"`);
+  const env = process.env.PIPELINE_WASM_THREADS;
+  const n = env === undefined || env === '' ? Math.min(availableParallelism(), 4) : Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`PIPELINE_WASM_THREADS must be a whole number >= 1, got "${env}"`);
   return n;
 }
 

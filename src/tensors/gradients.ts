@@ -44,9 +44,11 @@ function minMax(kernelName: string, axisAttr: 'axis' | 'reductionIndices'): Grad
       const keep = (t: tf.Tensor) => (t.rank < x.rank ? tf.reshape(t, bu.expandShapeToKeepDim(t.shape, axes)) : t);
       const y = keep(y0);
       const g = keep(dy as tf.Tensor);
-      // Ties share the full gradient, as in tfjs and TF. x == y is tested as x - y == 0: the wasm
-      // backend's comparison kernels are ~15x slower when they broadcast, its arithmetic is not.
-      return { x: () => tf.mul(g, tf.cast(tf.equal(tf.sub(x, y), 0), 'float32')) };
+      // Ties share the full gradient, as in tfjs and TF. x == y is tested as 1 - step(x - y) for
+      // Min (x - y >= 0 there; step(t) = t > 0 ? 1 : 0) and 1 - step(y - x) for Max: the wasm
+      // backend's comparison kernels are ~15x slower when they broadcast, even against a scalar.
+      const above = kernelName === 'Min' ? tf.sub(x, y) : tf.sub(y, x);
+      return { x: () => tf.mul(g, tf.sub(1, tf.step(above, 0))) };
     },
   };
 }
