@@ -1,9 +1,9 @@
 // The one JSON schema a merged pipeline config must satisfy: the pipeline's own keys plus, per
 // stage type, its params schema (selected by `uses` through if/then).
 import type { Registry } from '../stage.js';
+import { BACKENDS } from '../tensors/backend.js';
 import { isObject } from './json.js';
 
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 /** Keys a file may have that are consumed while loading and never reach the schema. */
 export const DIRECTIVE_KEYS = ['extends', 'set'];
 /** Stage ids appear in dotted set paths and `stage.output` references: no dots. */

@@ -3,6 +3,7 @@
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import type { Registry } from '../stage.js';
+import type { BackendChoice } from '../tensors/backend.js';
 import { ajvErrorsToConfigErrors } from './ajv-messages.js';
 import type { ConfigError, Position } from './errors.js';
 import { cloneJson, isObject } from './json.js';
@@ -16,7 +17,7 @@ export interface StageConfig { uses: string; with: Record<string, unknown>; inpu
 export interface PipelineConfig {
   name: string;
   seed: number;
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: BackendChoice;
   stages: Record<string, StageConfig>;
   sweep?: Record<string, unknown[]>;
   variants?: Record<string, unknown>[];
