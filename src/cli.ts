@@ -1,46 +1,27 @@
 #!/usr/bin/env node
 // The `pipeline` command. Exit status: 0 ok, 1 a stage failed, 2 bad input (config, usage).
 import { cpus } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigErrors, formatError } from './config/index.js';
-import { BACKENDS, type BackendChoice } from './tensors/backend.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { collect, configOptions, reportError, type ConfigFlags } from './commands/common.js';
 import { formatPlan, planGraph } from './runner/plan.js';
-import { prepare, runPipeline, UsageError } from './runner/run.js';
+import { prepare, runPipeline } from './runner/run.js';
 import { registry } from '../stages/index.js';
 import { registerCacheCommands } from './commands/cache.js';
 
-const collect = (value: string, previous: unknown): string[] => [...(Array.isArray(previous) ? previous : []), value];
-
-interface SharedFlags {
-  set?: string[];
+interface SharedFlags extends ConfigFlags {
   sweep?: string[];
   force?: boolean | string[];
-  cache?: string;
-  backend?: BackendChoice;
 }
 
 function shared(cmd: Command): Command {
-  return cmd
-    .option('--set <stage.param=value>', 'override a value (repeatable), e.g. --set confident.threshold=0.9', collect)
+  return configOptions(cmd)
     .option('--sweep <stage.param=a,b,c>', 'sweep a value over a list (repeatable; axes combine as a grid)', collect)
-    .option('--force [stage]', 'ignore the cache: for every stage, or for STAGE and its descendants (repeatable)', collect)
-    .option('--cache <dir>', 'cache root (default: $PIPELINE_CACHE or ./cache)')
-    .addOption(new Option('--backend <name>', 'compute backend (default: the file\'s `backend:`, else auto)').choices(BACKENDS));
+    .option('--force [stage]', 'ignore the cache: for every stage, or for STAGE and its descendants (repeatable)', collect);
 }
 
-function fail(err: unknown): never {
-  if (err instanceof ConfigErrors) {
-    for (const e of (err as ConfigErrors).errors) console.error(formatError(e));
-    console.error(`${err.errors.length} problem${err.errors.length === 1 ? '' : 's'} found; nothing was run.`);
-    process.exit(2);
-  }
-  if (err instanceof UsageError) {
-    console.error(`error: ${err.message}`);
-    process.exit(2);
-  }
-  console.error(err instanceof Error ? (process.env.PIPELINE_DEBUG ? err.stack : `error: ${err.message}`) : err);
-  process.exit(1);
-}
+const fail = (err: unknown): void => {
+  process.exitCode = reportError(err);
+};
 
 // `pipeline ... | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -3,37 +3,23 @@
 // Exit status: 0 ok, 1 verify found damage (it was repaired), 2 bad input (unknown key, bad option).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { shortKey } from '../cache/hash.js';
 import { gcCache, parseDuration, parseSize } from '../cache/gc.js';
 import { CacheCommandError, describeEntry, lastUseOf, listEntries, openCache, resolveEntry } from '../cache/inspect.js';
 import { defaultCacheRoot, type CacheEntry, type RunCache } from '../cache/run-cache.js';
 import { verifyCache } from '../cache/verify.js';
-import { ConfigErrors, formatError } from '../config/index.js';
 import { encodeNpy } from '../render/npy.js';
 import { planGraph } from '../runner/plan.js';
 import { prepare, UsageError } from '../runner/run.js';
 import type { Registry } from '../stage.js';
-import { BACKENDS, type BackendChoice } from '../tensors/backend.js';
 import type { RawTensor } from '../tensors/bytes.js';
+import { CACHE_HELP, configOptions, reportError, usageExit, type ConfigFlags } from './common.js';
 import { formatGc, formatList, formatShow, formatVerify, tensorPng, when } from './cache-view.js';
 
-const CACHE_HELP = 'cache root (default: $PIPELINE_CACHE or ./cache)';
-const collect = (value: string, previous: unknown): string[] => [...(Array.isArray(previous) ? previous : []), value];
-
-function report(err: unknown): void {
-  if (err instanceof ConfigErrors) {
-    for (const e of err.errors) console.error(formatError(e));
-    console.error(`${err.errors.length} problem${err.errors.length === 1 ? '' : 's'} found.`);
-    process.exitCode = 2;
-  } else if (err instanceof CacheCommandError || err instanceof UsageError) {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 2;
-  } else {
-    console.error(err instanceof Error ? (process.env.PIPELINE_DEBUG ? err.stack : `error: ${err.message}`) : err);
-    process.exitCode = 1;
-  }
-}
+const report = (err: unknown): void => {
+  process.exitCode = reportError(err);
+};
 
 /** Run a command against an existing cache, closing it whatever happens. */
 async function withCache(dir: string | undefined, fn: (cache: RunCache) => Promise<void>): Promise<void> {
@@ -79,7 +65,6 @@ const positive = parsed((v) => {
   return Number(v);
 });
 /** Commander's own usage errors (missing argument, bad option value) exit 2 like ours. */
-const usageExit = (err: CommanderError): never => process.exit(err.exitCode === 0 ? 0 : 2);
 
 export function registerCacheCommands(program: Command, registry: Registry): void {
   const cache = program.command('cache').description('inspect and manage the cache: ls, show, export, verify, gc').exitOverride(usageExit);
@@ -159,13 +144,10 @@ export function registerCacheCommands(program: Command, registry: Registry): voi
         console.log(flags.json ? JSON.stringify(r, null, 2) : formatGc(r));
       }));
 
-  program.command('why <file> [stage]')
+  configOptions(program.command('why <file> [stage]')
     .exitOverride(usageExit)
-    .description('for each stage that would be computed, what differs from the nearest cached entry of that stage')
-    .option('--set <stage.param=value>', 'override a value (repeatable), e.g. --set confident.threshold=0.9', collect)
-    .option('--cache <dir>', CACHE_HELP)
-    .addOption(new Option('--backend <name>', "compute backend (default: the file's `backend:`, else auto)").choices(BACKENDS))
-    .action(async (file: string, stage: string | undefined, flags: { set?: string[]; cache?: string; backend?: BackendChoice }) => {
+    .description('for each stage that would be computed, what differs from the nearest cached entry of that stage'))
+    .action(async (file: string, stage: string | undefined, flags: ConfigFlags) => {
       try {
         const { graph, cache: c, backend } = await prepare({ file, registry, set: flags.set, cacheRoot: flags.cache, backend: flags.backend });
         try {
