@@ -34,6 +34,7 @@ function stageTask(id: string, label: string, executor: Executor, events: StageE
     task: async (_ctx, task) => {
       let lastShown = 0;
       let loss: number | undefined;
+      if (tty) task.title = `${label}  waiting`;
       events.on(id, (e) => {
         if (e.type === 'start') task.title = `${label}  running  ${shortKey(e.key)}`;
         if (e.type === 'recompute') task.output = `${id}: ${e.reason}`;
