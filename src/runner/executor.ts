@@ -5,8 +5,8 @@ import { artifactHash, cacheKey, type KeyParts } from '../cache/key.js';
 import { CorruptBlobError, type CacheEntry, type RunCache } from '../cache/run-cache.js';
 import { sourceHash } from '../cache/source-hash.js';
 import type { Graph, InputRef, StageNode } from '../graph/graph.js';
-import type { Artifact, GreyImage, StageResult } from '../stage.js';
-import { Rng } from '../tensors/rng.js';
+import type { Artifact, GreyImage } from '../stage.js';
+import { computeStage, type Identity } from './compute.js';
 import { readStageFiles } from './files.js';
 import type { StageJob } from './job.js';
 import { JobFailed, type WorkerPool } from './worker-pool.js';
@@ -126,39 +126,16 @@ export class Executor {
     for (const [name, ref] of Object.entries(node.inputs)) inputs[name] = await this.artifact(ref);
     this.emit({ type: 'start', id: node.id, key });
     this.computed++;
-    const t0 = performance.now();
-    let lastYield = t0;
-    const result: StageResult = await node.def.run({
-      params: structuredClone(node.params),
-      inputs,
-      rng: new Rng(node.seed),
-      files,
-      progress: (step, total, info) => {
-        this.emit({ type: 'progress', id: node.id, step, total, loss: info?.loss });
-        // A training loop that awaits this gives the display a chance to redraw now and then.
-        const now = performance.now();
-        if (now - lastYield < 100) return;
-        lastYield = now;
-        return new Promise<void>((resolve) => setImmediate(resolve));
-      },
-    });
-    const computeMs = performance.now() - t0;
-    const missing = Object.keys(node.def.outputs).filter((o) => !result.outputs[o]);
-    if (missing.length) throw new Error(`stage ${node.def.type} did not return output(s) ${missing.join(', ')}`);
-    const entry = await this.cache.save({
-      key,
-      parts,
-      stageId: node.stageId,
-      pipeline: this.graph.name,
-      outputs: result.outputs,
-      pictures: result.pictures ?? {},
-      metrics: result.metrics ?? {},
-      computeMs,
-    });
+    const { entry, result } = await computeStage(this.cache, node.def, this.identity(node, key, parts), inputs, files, (step, total, loss) =>
+      this.emit({ type: 'progress', id: node.id, step, total, loss }));
     for (const [name, artifact] of Object.entries(result.outputs)) this.artifacts.set(`${node.id}.${name}`, Promise.resolve(artifact));
     const ms = performance.now() - started;
     this.emit({ type: 'done', id: node.id, key, ms });
     return { id: node.id, status: 'miss', key, entry, pictures: result.pictures ?? {}, ms };
+  }
+
+  private identity(node: StageNode, key: string, parts: KeyParts): Identity {
+    return { key, parts, stageId: node.stageId, pipeline: this.graph.name };
   }
 
   /** The same in a worker process, which reads the inputs from the cache itself. A corrupt input
@@ -169,7 +146,7 @@ export class Executor {
     this.emit({ type: 'start', id: node.id, key });
     this.computed++;
     try {
-      const job: StageJob = { key, parts, stageId: node.stageId, pipeline: this.graph.name, inputs };
+      const job: StageJob = { ...this.identity(node, key, parts), inputs };
       const entry = await pool.run(job, (step, total, loss) => this.emit({ type: 'progress', id: node.id, step, total, loss }));
       const ms = performance.now() - started;
       this.emit({ type: 'done', id: node.id, key, ms });

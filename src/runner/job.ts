@@ -1,13 +1,9 @@
 // One stage instance as a self-contained job: everything a process needs to compute it given only
 // the cache. This is the unit a worker process runs today and a queue worker could run tomorrow.
 import type { CacheEntry } from '../cache/run-cache.js';
-import type { KeyParts } from '../cache/key.js';
+import type { Identity } from './compute.js';
 
-export interface StageJob {
-  key: string;
-  parts: KeyParts;
-  stageId: string;
-  pipeline: string;
+export interface StageJob extends Identity {
   /** Upstream entries and which output of each this stage reads. */
   inputs: Record<string, { entry: CacheEntry; output: string }>;
 }

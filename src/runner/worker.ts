@@ -5,7 +5,7 @@ import { RunCache, CorruptBlobError } from '../cache/run-cache.js';
 import { artifactHash } from '../cache/key.js';
 import type { Artifact, Registry } from '../stage.js';
 import { initBackend, type BackendChoice } from '../tensors/backend.js';
-import { Rng } from '../tensors/rng.js';
+import { computeStage } from './compute.js';
 import { readStageFiles } from './files.js';
 import type { StageJob, WorkerMessage } from './job.js';
 
@@ -27,33 +27,9 @@ async function runJob(id: number, job: StageJob): Promise<void> {
     if (!a) artifacts.set(hash, (a = await cache.loadArtifact(entry, output)));
     inputs[name] = a;
   }
-  const files = readStageFiles(def, job.parts.params);
-  let lastYield = performance.now();
-  const t0 = performance.now();
-  const result = await def.run({
-    params: structuredClone(job.parts.params),
-    inputs,
-    rng: new Rng(job.parts.seed),
-    files: files.files,
-    progress: (step, total, info) => {
-      send({ type: 'progress', job: id, step, total, loss: info?.loss });
-      const now = performance.now();
-      if (now - lastYield < 100) return;
-      lastYield = now;
-      return new Promise<void>((resolve) => setImmediate(resolve));
-    },
-  });
-  const computeMs = performance.now() - t0;
-  const entry = await cache.save({
-    key: job.key,
-    parts: job.parts,
-    stageId: job.stageId,
-    pipeline: job.pipeline,
-    outputs: result.outputs,
-    pictures: result.pictures ?? {},
-    metrics: result.metrics ?? {},
-    computeMs,
-  });
+  const { files } = readStageFiles(def, job.parts.params);
+  const { entry, result } = await computeStage(cache, def, job, inputs, files, (step, total, loss) =>
+    send({ type: 'progress', job: id, step, total, loss }));
   for (const [name, artifact] of Object.entries(result.outputs)) {
     const hash = artifactHash(entry.outputs[name]);
     if (artifacts.has(hash)) Object.values(artifact).forEach((t) => t.dispose());

@@ -1,0 +1,56 @@
+// Computing one stage instance and storing its result: the same code whether the stage runs in
+// this process or in a worker. Params and seed come from the key parts, so what runs is exactly
+// what the key describes.
+import type { KeyParts } from '../cache/key.js';
+import type { CacheEntry, RunCache } from '../cache/run-cache.js';
+import type { Artifact, StageDef, StageResult } from '../stage.js';
+import { Rng } from '../tensors/rng.js';
+
+export interface Identity {
+  key: string;
+  parts: KeyParts;
+  stageId: string;
+  pipeline: string;
+}
+
+export type OnProgress = (step: number, total: number, loss?: number) => void;
+
+export async function computeStage(
+  cache: RunCache,
+  def: StageDef,
+  id: Identity,
+  inputs: Record<string, Artifact>,
+  files: Record<string, { path: string; bytes: Uint8Array }>,
+  onProgress: OnProgress,
+): Promise<{ entry: CacheEntry; result: StageResult }> {
+  const t0 = performance.now();
+  let lastYield = t0;
+  const result = await def.run({
+    params: structuredClone(id.parts.params),
+    inputs,
+    rng: new Rng(id.parts.seed),
+    files,
+    progress: (step, total, info) => {
+      onProgress(step, total, info?.loss);
+      // A training loop that awaits this gives the display a chance to redraw now and then.
+      const now = performance.now();
+      if (now - lastYield < 100) return;
+      lastYield = now;
+      return new Promise<void>((resolve) => setImmediate(resolve));
+    },
+  });
+  const computeMs = performance.now() - t0;
+  const missing = Object.keys(def.outputs).filter((o) => !result.outputs[o]);
+  if (missing.length) throw new Error(`stage ${def.type} did not return output(s) ${missing.join(', ')}`);
+  const entry = await cache.save({
+    key: id.key,
+    parts: id.parts,
+    stageId: id.stageId,
+    pipeline: id.pipeline,
+    outputs: result.outputs,
+    pictures: result.pictures ?? {},
+    metrics: result.metrics ?? {},
+    computeMs,
+  });
+  return { entry, result };
+}
