@@ -4,6 +4,7 @@
 // see the same heap and JIT state.
 import * as tf from '@tensorflow/tfjs-core';
 import { installFastMatMul } from '../src/tensors/wasm-matmul.js';
+import { installFastGather } from '../src/tensors/wasm-gather.js';
 import '../src/tensors/gradients.js'; // tfjs-core's Node bundle registers no gradients
 
 type Loss = 'softmax-log' | 'logSoftmax' | 'softmaxCrossEntropy';
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
   const before = skipBefore ? CASES.map(() => NaN) : micro();
   const stepBefore = skipBefore ? NaN : stepMs(VARIANTS[1], 20);
   installFastMatMul();
+  installFastGather(); // as initBackend does: the gather variant then measures what stages use
   const after = micro();
   console.log('\nmatMul ms/call          built-in   rewritten');
   CASES.forEach((c, i) => console.log(`  ${c.name.padEnd(38)} ${before[i].toFixed(2).padStart(7)}  ${after[i].toFixed(2).padStart(9)}`));

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `pipeline` command. Exit status: 0 ok, 1 a stage failed, 2 bad input (config, usage).
 import { cpus } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
-import { collect, configOptions, reportError, type ConfigFlags } from './commands/common.js';
+import { Command } from 'commander';
+import { collect, configOptions, positiveNumber, reportError, usageExit, type ConfigFlags } from './commands/common.js';
 import { formatPlan, planGraph } from './runner/plan.js';
 import { prepare, runPipeline } from './runner/run.js';
 import { registry } from '../stages/index.js';
@@ -32,7 +32,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 const program = new Command()
   .name('pipeline')
   .description('Declarative, cached experiment runner: YAML stages, content-hashed tensors, never compute the same thing twice.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride(usageExit); // subcommands inherit it: every usage error exits 2
 
 interface RunFlags extends SharedFlags {
   runs: string;
@@ -58,19 +59,13 @@ async function runAction(file: string, flags: RunFlags): Promise<void> {
   }
 }
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return n;
-};
-
 for (const [name, description] of [
   ['run', 'run a pipeline file (or a sweep), reusing every cached stage'],
   ['sweep', 'run a sweep file: all variants as one deduplicated graph, in parallel'],
 ] as const) {
   shared(program.command(`${name} <file>`).description(description))
     .option('--runs <dir>', 'where run folders go', 'runs')
-    .option('-j, --jobs <n>', `worker processes for a sweep (default: ${cpus().length}, the number of cores; 1 computes in this process)`, positiveInt)
+    .option('-j, --jobs <n>', `worker processes for a sweep (default: ${cpus().length}, the number of cores; 1 computes in this process)`, positiveNumber)
     .action(runAction);
 }
 

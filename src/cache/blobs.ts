@@ -10,8 +10,8 @@ import type { RawTensor, StoredDtype } from '../tensors/bytes.js';
 const MAGIC = 'PLTB1\n';
 
 export class CorruptBlobError extends Error {
-  constructor(readonly hash: string, reason: string) {
-    super(`cache blob ${hash.slice(0, 12)} is corrupt (${reason}); it will be dropped and recomputed`);
+  constructor(readonly hash: string, readonly reason: 'missing' | 'hash mismatch' | 'bad header') {
+    super(`cache blob ${hash.slice(0, 12)} is ${reason === 'missing' ? 'missing' : `corrupt (${reason})`}`);
   }
 }
 

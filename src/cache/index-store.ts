@@ -1,6 +1,7 @@
 // The cache index: cache key -> manifest of a stage run (output blob hashes, metrics, params,
-// timings). A keyv store backed by SQLite in the cache root, so concurrent processes share it
-// safely and a later Redis adapter is a one-line change.
+// timings). A keyv store backed by SQLite in the cache root: each get/set/delete is one atomic
+// statement, so concurrent processes can share it; listing reads one snapshot (all()). Only all()
+// speaks SQL: a Redis adapter would replace that one method.
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import { mkdirSync } from 'node:fs';
@@ -39,14 +40,17 @@ function withUse(entry: CacheEntry | undefined): CacheEntry | undefined {
   return entry;
 }
 
+const TABLE = 'keyv';
+const NAMESPACE = 'entries';
+
 export class IndexStore {
   private readonly keyv: Keyv<CacheEntry>;
   private readonly sqlite: KeyvSqlite;
 
   constructor(root: string) {
     mkdirSync(root, { recursive: true });
-    this.sqlite = new KeyvSqlite({ uri: `sqlite://${join(root, 'index.sqlite')}`, busyTimeout: 30_000 });
-    this.keyv = new Keyv<CacheEntry>({ store: this.sqlite, namespace: 'entries' });
+    this.sqlite = new KeyvSqlite({ uri: `sqlite://${join(root, 'index.sqlite')}`, table: TABLE, busyTimeout: 30_000 });
+    this.keyv = new Keyv<CacheEntry>({ store: this.sqlite, namespace: NAMESPACE });
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
@@ -61,16 +65,15 @@ export class IndexStore {
     await this.keyv.delete(key);
   }
 
-  async *entries(): AsyncGenerator<CacheEntry> {
-    if (!this.keyv.iterator) throw new Error('the cache index store cannot list its entries');
-    for await (const [, value] of this.keyv.iterator(undefined)) yield withUse(value as CacheEntry)!;
-  }
-
-  /** Every entry, read in full before the caller starts deleting (an open iterator pages through
-   * the table, and deleting under it would skip rows). */
+  /** Every entry, as one snapshot: a single SELECT, so rows that another process deletes or
+   * adds meanwhile can neither be skipped nor seen twice (keyv's iterator pages with OFFSET). */
   async all(): Promise<CacheEntry[]> {
+    const rows = (await this.sqlite.query(`SELECT value FROM ${TABLE} WHERE key LIKE ?`, [`${NAMESPACE}:%`])) as Array<{ value: string }>;
     const out: CacheEntry[] = [];
-    for await (const e of this.entries()) out.push(e);
+    for (const row of rows) {
+      const data = await this.keyv.deserialize!<CacheEntry>(row.value);
+      if (data?.value) out.push(withUse(data.value)!);
+    }
     return out;
   }
 

@@ -9,7 +9,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from './hash.js';
 
-const IMPORT_RE = /(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+// Relative specifiers of static imports (named, namespace, side-effect only), re-exports, and
+// dynamic imports.
+const IMPORT_RE = /(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 
 /** The project root: the nearest folder above `file` holding package.json. */
 function projectRoot(file: string): string {
@@ -46,7 +48,8 @@ export function sourceHash(moduleUrl: string): string {
   const queue = [sourceOf(start, root)];
   while (queue.length > 0) {
     const file = queue.pop()!;
-    if (seen.has(file)) continue;
+    // A match inside a string or comment may name no file: nothing to hash then.
+    if (seen.has(file) || !existsSync(file)) continue;
     const text = readFileSync(file, 'utf8');
     seen.set(file, text);
     for (const m of text.matchAll(IMPORT_RE)) {

@@ -67,7 +67,7 @@ export async function verifyCache(cache: RunCache, opts: { dryRun?: boolean } = 
         corrupt.set(hash, (err as Error).message);
         continue;
       }
-      const reason = /\(([^)]*)\)/.exec(err.message)?.[1] ?? err.message;
+      const reason = err.reason;
       // Gone since the listing (a concurrent gc): not corrupt; the entry check below sees it.
       if (reason !== 'missing') corrupt.set(hash, reason);
     }

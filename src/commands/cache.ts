@@ -3,7 +3,7 @@
 // Exit status: 0 ok, 1 verify found damage (it was repaired), 2 bad input (unknown key, bad option).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { shortKey } from '../cache/hash.js';
 import { gcCache, parseDuration, parseSize } from '../cache/gc.js';
 import { CacheCommandError, describeEntry, lastUseOf, listEntries, openCache, resolveEntry } from '../cache/inspect.js';
@@ -14,7 +14,7 @@ import { planGraph } from '../runner/plan.js';
 import { prepare, UsageError } from '../runner/run.js';
 import type { Registry } from '../stage.js';
 import type { RawTensor } from '../tensors/bytes.js';
-import { CACHE_HELP, configOptions, reportError, usageExit, type ConfigFlags } from './common.js';
+import { CACHE_HELP, configOptions, parsed, positiveNumber, reportError, wholeNumber, type ConfigFlags } from './common.js';
 import { formatGc, formatList, formatShow, formatVerify, tensorPng, when } from './cache-view.js';
 
 const report = (err: unknown): void => {
@@ -48,26 +48,8 @@ export function pickTensor(cache: RunCache, entry: CacheEntry, spec: string): { 
   return { name: `${output}.${tensor}`, raw: cache.blobs.get(tensors[tensor].hash) };
 }
 
-/** An option parser whose complaint commander reports as a usage error. */
-const parsed = <T>(parse: (v: string) => T) => (v: string): T => {
-  try {
-    return parse(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
-const whole = parsed((v) => {
-  if (!/^\d+$/.test(v)) throw new Error('a whole number is needed');
-  return Number(v);
-});
-const positive = parsed((v) => {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error('a whole number of at least 1 is needed');
-  return Number(v);
-});
-/** Commander's own usage errors (missing argument, bad option value) exit 2 like ours. */
-
 export function registerCacheCommands(program: Command, registry: Registry): void {
-  const cache = program.command('cache').description('inspect and manage the cache: ls, show, export, verify, gc').exitOverride(usageExit);
+  const cache = program.command('cache').description('inspect and manage the cache: ls, show, export, verify, gc');
 
   cache.command('ls')
     .description('list cache entries, most recently used first: key, stage, non-default params, size, dates')
@@ -96,9 +78,9 @@ export function registerCacheCommands(program: Command, registry: Registry): voi
     .description('write one output tensor as a PNG grid of images and/or a NumPy .npy file. OUTPUT is `output` or `output.tensor`')
     .option('--png <file>', 'grid of the images the tensor holds ([n,784], [n,h,w], [h,w])')
     .option('--npy <file>', 'NumPy .npy file (numpy.load opens it)')
-    .option('--limit <n>', 'at most this many images in the PNG', positive, 100)
-    .option('--cols <n>', 'images per row in the PNG (default: a square grid)', positive)
-    .option('--scale <n>', 'PNG pixels per tensor value', positive, 2)
+    .option('--limit <n>', 'at most this many images in the PNG', positiveNumber, 100)
+    .option('--cols <n>', 'images per row in the PNG (default: a square grid)', positiveNumber)
+    .option('--scale <n>', 'PNG pixels per tensor value', positiveNumber, 2)
     .option('--runs <dir>', 'run folders, for RUN-ID/STAGE', 'runs')
     .option('--cache <dir>', CACHE_HELP)
     .action((key: string, output: string, flags: { png?: string; npy?: string; limit: number; cols?: number; scale: number; runs: string; cache?: string }) =>
@@ -132,7 +114,7 @@ export function registerCacheCommands(program: Command, registry: Registry): voi
 
   cache.command('gc')
     .description('delete blobs and tmp files no entry reaches, after evicting entries by the policies given; safe while pipelines run')
-    .option('--keep-last <n>', 'keep the N most recently used entries of each stage (per pipeline and stage id)', whole)
+    .option('--keep-last <n>', 'keep the N most recently used entries of each stage (per pipeline and stage id)', wholeNumber)
     .option('--older-than <age>', 'evict entries not used for this long: 90s, 30m, 12h, 7d, 2w', parsed(parseDuration))
     .option('--max-size <size>', 'evict least recently used entries until the cache fits: 500MB, 2GB (1 KB = 1024 B)', parsed(parseSize))
     .option('--dry-run', 'say what would be freed, change nothing')
@@ -145,7 +127,6 @@ export function registerCacheCommands(program: Command, registry: Registry): voi
       }));
 
   configOptions(program.command('why <file> [stage]')
-    .exitOverride(usageExit)
     .description('for each stage that would be computed, what differs from the nearest cached entry of that stage'))
     .action(async (file: string, stage: string | undefined, flags: ConfigFlags) => {
       try {

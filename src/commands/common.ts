@@ -1,12 +1,31 @@
 // What every command shares: repeatable options, the config options (--set, --cache, --backend),
 // and how errors become messages and exit statuses (0 ok, 1 failed, 2 bad input).
-import { Option, type Command, type CommanderError } from 'commander';
+import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
 import { CacheCommandError } from '../cache/inspect.js';
 import { ConfigErrors, formatError } from '../config/index.js';
 import { UsageError } from '../runner/run.js';
 import { BACKENDS, type BackendChoice } from '../tensors/backend.js';
 
 export const CACHE_HELP = 'cache root (default: $PIPELINE_CACHE or ./cache)';
+
+/** An option parser whose complaint commander reports as a usage error. */
+export const parsed = <T>(parse: (v: string) => T) => (v: string): T => {
+  try {
+    return parse(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
+
+export const wholeNumber = parsed((v) => {
+  if (!/^\d+$/.test(v)) throw new Error('a whole number is needed');
+  return Number(v);
+});
+
+export const positiveNumber = parsed((v) => {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error('a whole number of at least 1 is needed');
+  return Number(v);
+});
 
 /** Commander parser for a repeatable option. */
 export const collect = (value: string, previous: unknown): string[] => [...(Array.isArray(previous) ? previous : []), value];

@@ -21,7 +21,7 @@ export type { SetEntry } from './merge.js';
 export type { NodeOrigin, Path, Tracked } from './origins.js';
 export { OriginMap } from './origins.js';
 export { applySetEntries } from './merge.js';
-export { validateMerged } from './validate.js';
+export { unsweepable, validateMerged } from './validate.js';
 export { resolveSetPath } from './set-paths.js';
 
 export interface LoadedConfig {

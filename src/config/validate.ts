@@ -37,12 +37,22 @@ function validatorFor(registry: Registry): ValidateFunction {
   return v;
 }
 
+/** A sweep is one run: one backend loaded, one name for its folder and its cache entries. */
+export function unsweepable(dotted: string): string | undefined {
+  return dotted === 'backend' || dotted === 'name' ? `"${dotted}" cannot vary within a sweep; run each ${dotted} separately` : undefined;
+}
+
 /** Keys of `sweep:` and `variants:` items are set paths; check them now, at their own text,
  * rather than later per variant. Param names are checked when the stage lists its params. */
 function checkOverridePaths(config: Record<string, unknown>, registry: Registry, origins: OriginMap): ConfigError[] {
   const errors: ConfigError[] = [];
   const check = (dotted: string, keyPath: Path): void => {
     const pos: Position | undefined = origins.keyPos(keyPath);
+    const fixed = unsweepable(dotted);
+    if (fixed) {
+      errors.push({ ...(pos ?? { file: '<config>' }), message: fixed });
+      return;
+    }
     const r = resolveSetPath(dotted, config);
     if ('error' in r) { errors.push({ ...(pos ?? { file: '<config>' }), message: r.error }); return; }
     if (r.stageId === undefined || r.param === undefined) return;

@@ -12,6 +12,7 @@ import {
   type LoadedConfig,
   type PipelineConfig,
   type SetEntry,
+  unsweepable,
 } from '../config/index.js';
 import type { Registry } from '../stage.js';
 
@@ -31,6 +32,8 @@ function parseSweepArg(arg: string): { path: string; entries: SetEntry[] } | Con
   const eq = arg.indexOf('=');
   if (eq <= 0) return { file, message: 'expected PATH=V1,V2,..., e.g. confident.threshold=0.5,0.8' };
   const path = arg.slice(0, eq).trim();
+  const fixed = unsweepable(path);
+  if (fixed) return { file, message: fixed };
   let values: unknown;
   try {
     values = parseYaml(`[${arg.slice(eq + 1)}]`);

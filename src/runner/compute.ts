@@ -40,9 +40,18 @@ export async function computeStage(
     },
   });
   const computeMs = performance.now() - t0;
-  const missing = Object.keys(def.outputs).filter((o) => !result.outputs[o]);
-  if (missing.length) throw new Error(`stage ${def.type} did not return output(s) ${missing.join(', ')}`);
-  const entry = await cache.save({
+  try {
+    const missing = Object.keys(def.outputs).filter((o) => !result.outputs[o]);
+    if (missing.length) throw new Error(`stage ${def.type} did not return output(s) ${missing.join(', ')}`);
+    return { entry: await save(cache, id, result, computeMs), result };
+  } catch (err) {
+    for (const artifact of Object.values(result.outputs)) Object.values(artifact).forEach((t) => t.dispose());
+    throw err;
+  }
+}
+
+function save(cache: RunCache, id: Identity, result: StageResult, computeMs: number): Promise<CacheEntry> {
+  return cache.save({
     key: id.key,
     parts: id.parts,
     stageId: id.stageId,
@@ -52,5 +61,4 @@ export async function computeStage(
     metrics: result.metrics ?? {},
     computeMs,
   });
-  return { entry, result };
 }

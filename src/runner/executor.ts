@@ -1,13 +1,13 @@
 // Walks the stage graph: for each stage, compute its key from everything that determines it,
 // serve it from the cache or compute it, and store the result. Independent stages run
 // concurrently (each waits only for its own inputs). Knows nothing about how progress is shown.
-import { artifactHash, cacheKey, type KeyParts } from '../cache/key.js';
+import { cacheKey, type KeyParts } from '../cache/key.js';
 import { CorruptBlobError, type CacheEntry, type RunCache } from '../cache/run-cache.js';
-import { sourceHash } from '../cache/source-hash.js';
 import type { Graph, InputRef, StageNode } from '../graph/graph.js';
 import type { Artifact, GreyImage } from '../stage.js';
 import { computeStage, type Identity } from './compute.js';
 import { readStageFiles } from './files.js';
+import { keyParts } from './key-parts.js';
 import type { StageJob } from './job.js';
 import { JobFailed, type WorkerPool } from './worker-pool.js';
 
@@ -39,8 +39,6 @@ export interface ExecutorOptions {
   pool?: WorkerPool;
 }
 
-export class UpstreamFailed extends Error {}
-
 export class Executor {
   private readonly outcomes = new Map<string, Promise<StageOutcome>>();
   /** Tensors in memory, by "stage.output": each artifact is loaded or computed once per run and
@@ -69,35 +67,19 @@ export class Executor {
     return p;
   }
 
-  /** Key parts of a stage whose inputs have finished (their output hashes are known). */
-  async keyParts(node: StageNode, upstream: Record<string, CacheEntry>, fileHashes: Record<string, string>): Promise<KeyParts> {
-    return {
-      stage: node.def.type,
-      version: node.def.version,
-      code: sourceHash(node.def.source),
-      params: node.params,
-      inputs: Object.fromEntries(
-        Object.entries(node.inputs).map(([name, ref]) => [name, artifactHash(upstream[ref.stage].outputs[ref.output])]),
-      ),
-      files: fileHashes,
-      seed: node.seed,
-      backend: this.opts.backend,
-    };
-  }
-
   private async runOnce(id: string): Promise<StageOutcome> {
     const node = this.graph.nodes.get(id)!;
     const upstream: Record<string, CacheEntry> = {};
     for (const ref of Object.values(node.inputs)) {
       const o = await this.run(ref.stage);
-      if (!o.entry) return { id, status: 'skipped', ms: 0, error: new UpstreamFailed(`skipped: input stage "${ref.stage}" ${o.status}`) };
+      if (!o.entry) return { id, status: 'skipped', ms: 0, error: new Error(`skipped: input stage "${ref.stage}" ${o.status}`) };
       upstream[ref.stage] = o.entry;
     }
     const started = performance.now(); // this stage's own time, not the wait for its inputs
     let key: string | undefined;
     try {
       const files = readStageFiles(node.def, node.params);
-      const parts = await this.keyParts(node, upstream, files.hashes);
+      const parts = keyParts(node, upstream, files.hashes, this.opts.backend);
       key = cacheKey(parts);
       if (!this.opts.force.has(id)) {
         const entry = await this.cache.lookup(key, { pipeline: this.graph.name, stageId: node.stageId });
@@ -146,7 +128,8 @@ export class Executor {
     this.emit({ type: 'start', id: node.id, key });
     this.computed++;
     try {
-      const job: StageJob = { ...this.identity(node, key, parts), inputs };
+      const keepOutputs = [...this.graph.nodes.values()].some((n) => Object.values(n.inputs).some((r) => r.stage === node.id));
+      const job: StageJob = { ...this.identity(node, key, parts), keepOutputs, inputs };
       const entry = await pool.run(job, (step, total, loss) => this.emit({ type: 'progress', id: node.id, step, total, loss }));
       const ms = performance.now() - started;
       this.emit({ type: 'done', id: node.id, key, ms });
@@ -156,7 +139,7 @@ export class Executor {
       const bad = Object.keys(inputs).find((name) => Object.values(inputs[name].entry.outputs[inputs[name].output]).some((b) => b.hash === corrupt));
       if (!retry || !corrupt || !bad) throw err;
       const upstreamId = node.inputs[bad].stage;
-      this.emit({ type: 'recompute', id: upstreamId, reason: (err as Error).message });
+      this.emit({ type: 'recompute', id: upstreamId, reason: `${(err as Error).message}: recomputing` });
       const previous = inputs[bad].entry;
       const fresh = this.computeInWorker(this.graph.nodes.get(upstreamId)!, previous.key, previous.parts, performance.now(), pool);
       this.outcomes.set(upstreamId, fresh);
@@ -177,7 +160,7 @@ export class Executor {
           return await this.cache.loadArtifact(outcome.entry!, ref.output);
         } catch (err) {
           if (!(err instanceof CorruptBlobError)) throw err;
-          this.emit({ type: 'recompute', id: ref.stage, reason: err.message });
+          this.emit({ type: 'recompute', id: ref.stage, reason: `${err.message}: recomputing` });
           const node = this.graph.nodes.get(ref.stage)!;
           const fresh = await this.compute(node, outcome.key!, outcome.entry!.parts, readStageFiles(node.def, node.params).files, performance.now());
           this.outcomes.set(ref.stage, Promise.resolve(fresh));

@@ -4,6 +4,8 @@ import type { CacheEntry } from '../cache/run-cache.js';
 import type { Identity } from './compute.js';
 
 export interface StageJob extends Identity {
+  /** Whether a later job may read this job's outputs: only then does the worker keep them. */
+  keepOutputs: boolean;
   /** Upstream entries and which output of each this stage reads. */
   inputs: Record<string, { entry: CacheEntry; output: string }>;
 }

@@ -5,8 +5,8 @@ import { Explainer } from '../cache/explain.js';
 import { cacheKey, shortKey } from '../cache/index.js';
 import type { CacheEntry, RunCache } from '../cache/run-cache.js';
 import type { Graph, StageNode } from '../graph/graph.js';
-import { Executor } from './executor.js';
 import { readStageFiles } from './files.js';
+import { keyParts } from './key-parts.js';
 
 export interface PlanRow {
   id: string;
@@ -18,10 +18,7 @@ export interface PlanRow {
   reasons: string[];
 }
 
-const idsOf = (node: StageNode): string[] => [...new Set([node.stageId ?? node.id, node.id])];
-
 export async function planGraph(graph: Graph, cache: RunCache, backend: string, force: Set<string>): Promise<PlanRow[]> {
-  const executor = new Executor(graph, cache, { backend, force });
   const explainer = await Explainer.load(cache.index);
   const entries = new Map<string, CacheEntry>();
   const rows: PlanRow[] = [];
@@ -33,7 +30,7 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
       rows.push({ id, type, status: 'pending', ...(await pendingReasons(node, waiting)) });
       continue;
     }
-    const parts = await executor.keyParts(node, Object.fromEntries(entries), readStageFiles(node.def, node.params).hashes);
+    const parts = keyParts(node, Object.fromEntries(entries), readStageFiles(node.def, node.params).hashes, backend);
     const key = cacheKey(parts);
     const entry = await cache.peek(key);
     if (entry) {
@@ -41,7 +38,7 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
       rows.push(force.has(id) ? { id, type, status: 'forced', key, reasons: ['--force'] } : { id, type, status: 'hit', key, reasons: [] });
       continue;
     }
-    const { nearest, reasons } = explainer.explain(idsOf(node), parts);
+    const { nearest, reasons } = explainer.explain([node.stageId], parts);
     rows.push({ id, type, status: 'miss', key, nearest, reasons });
   }
   return rows;
@@ -54,8 +51,8 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
       const upstream = Object.fromEntries(
         Object.values(node.inputs).map((r) => [r.stage, entries.get(r.stage) ?? placeholder(r.output)]),
       );
-      const parts = await executor.keyParts(node, upstream, readStageFiles(node.def, node.params).hashes);
-      const { nearest, reasons: more } = explainer.explain(idsOf(node), parts, { ignoreInputs: true });
+      const parts = keyParts(node, upstream, readStageFiles(node.def, node.params).hashes, backend);
+      const { nearest, reasons: more } = explainer.explain([node.stageId], parts, { ignoreInputs: true });
       return { nearest, reasons: [...reasons, ...more] };
     } catch {
       return { reasons };

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../cache/blobs.js';
-import type { RunCache } from '../cache/run-cache.js';
+import { CorruptBlobError, type RunCache } from '../cache/run-cache.js';
 import { encodePng } from '../render/png.js';
 import type { StageOutcome } from './executor.js';
 
@@ -82,7 +82,16 @@ export function writeRunRecord(args: {
       writeFileSync(join(stageDir, 'metrics.json'), `${JSON.stringify(o.entry.metrics, null, 2)}\n`);
       row.pictures = [];
       for (const [name, ref] of Object.entries(o.entry.pictures)) {
-        const img = o.pictures?.[name] ?? cache.loadPicture(ref);
+        let img = o.pictures?.[name];
+        try {
+          img ??= cache.loadPicture(ref);
+        } catch (err) {
+          // Damaged since the lookup checked it (a concurrent gc or verify): the results stand;
+          // the next run recomputes the stage.
+          if (!(err instanceof CorruptBlobError)) throw err;
+          row.error = `picture ${name} not written: ${err.message}`;
+          continue;
+        }
         writeFileSync(join(stageDir, `${name}.png`), encodePng(img));
         row.pictures.push(`${id}/${name}.png`);
       }

@@ -1,4 +1,4 @@
-// Worker processes for stage instances. The wasm backend computes on one core per process, so N
+// Worker processes for stage instances. Each worker's wasm backend is single-threaded, so N
 // processes use N cores. Jobs go to the first idle worker; workers are started lazily and stopped
 // with the pool.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CacheEntry } from '../cache/run-cache.js';
+import type { OnProgress } from './compute.js';
 import type { StageJob, WorkerMessage } from './job.js';
 
-export type ProgressFn = (step: number, total: number, loss?: number) => void;
 
 /** The compiled worker script: next to this file in dist/, or dist/ of the project from source. */
 function workerScript(): string {
@@ -34,7 +34,7 @@ interface Slot {
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Array<() => void> = [];
-  private readonly pending = new Map<number, { resolve: (e: CacheEntry) => void; reject: (e: Error) => void; progress: ProgressFn }>();
+  private readonly pending = new Map<number, { resolve: (e: CacheEntry) => void; reject: (e: Error) => void; progress: OnProgress }>();
   private nextJob = 0;
 
   constructor(private readonly size: number, private readonly cacheRoot: string, private readonly backend: string) {}
@@ -60,12 +60,14 @@ export class WorkerPool {
         else p.reject(new JobFailed(m.message, m.corrupt));
       }
     });
-    child.on('exit', (code, signal) => {
-      const err = new Error(`worker process exited (${signal ?? `code ${code}`})`);
+    const lost = (err: Error): void => {
       failed(err);
-      this.slots.splice(this.slots.indexOf(slot), 1);
+      if (this.slots.includes(slot)) this.slots.splice(this.slots.indexOf(slot), 1);
       for (const id of slot.jobs) this.pending.get(id)?.reject(err);
-    });
+    };
+    child.on('exit', (code, signal) => lost(new Error(`worker process exited (${signal ?? `code ${code}`})`)));
+    // A failed send to a dying worker: its jobs fail, the run goes on with the other workers.
+    child.on('error', (err) => lost(new Error(`worker process failed: ${err.message}`)));
     this.slots.push(slot);
     return slot;
   }
@@ -79,7 +81,7 @@ export class WorkerPool {
     }
   }
 
-  async run(job: StageJob, progress: ProgressFn): Promise<CacheEntry> {
+  async run(job: StageJob, progress: OnProgress): Promise<CacheEntry> {
     const slot = await this.acquire();
     slot.busy = true;
     try {
@@ -89,7 +91,7 @@ export class WorkerPool {
       try {
         return await new Promise<CacheEntry>((resolve, reject) => {
           this.pending.set(id, { resolve, reject, progress });
-          slot.child.send({ job: id, spec: job });
+          slot.child.send({ job: id, spec: job }, (err) => err && reject(new Error(`cannot reach worker process: ${err.message}`)));
         });
       } finally {
         slot.jobs.delete(id);

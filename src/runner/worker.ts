@@ -28,12 +28,18 @@ async function runJob(id: number, job: StageJob): Promise<void> {
     inputs[name] = a;
   }
   const { files } = readStageFiles(def, job.parts.params);
-  const { entry, result } = await computeStage(cache, def, job, inputs, files, (step, total, loss) =>
-    send({ type: 'progress', job: id, step, total, loss }));
+  let lastSent = 0;
+  const { entry, result } = await computeStage(cache, def, job, inputs, files, (step, total, loss) => {
+    // One IPC message per step would be thousands a stage: send losses, and otherwise 10 a second.
+    const now = performance.now();
+    if (loss === undefined && step !== total && now - lastSent < 100) return;
+    lastSent = now;
+    send({ type: 'progress', job: id, step, total, loss });
+  });
   for (const [name, artifact] of Object.entries(result.outputs)) {
     const hash = artifactHash(entry.outputs[name]);
-    if (artifacts.has(hash)) Object.values(artifact).forEach((t) => t.dispose());
-    else artifacts.set(hash, artifact); // a downstream job on this worker may need it
+    if (job.keepOutputs && !artifacts.has(hash)) artifacts.set(hash, artifact); // a later job here may read it
+    else Object.values(artifact).forEach((t) => t.dispose());
   }
   send({ type: 'done', job: id, entry });
 }

@@ -1,5 +1,6 @@
 // Shared set-up for the cache command tests: a temp cache built by running the engine fixture
 // pipeline, and the commands run in-process through commander, output captured.
+import { usageExit } from '../../src/commands/common.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,7 @@ export async function cli(args: string[]): Promise<{ out: string; err: string; s
   process.exitCode = undefined;
   let status = 0;
   try {
-    const program = new Command().name('pipeline');
+    const program = new Command().name('pipeline').exitOverride(usageExit); // as src/cli.ts sets it up
     registerCacheCommands(program, registry);
     await program.parseAsync(['node', 'pipeline', ...args]);
     status = Number(process.exitCode ?? 0);
