@@ -25,9 +25,14 @@ async function loadWasm(threads: number): Promise<void> {
     const { enableWasmThreads } = await import('./wasm-threads.js');
     enableWasmThreads(threads);
   } else wasm.setThreadsCount(1);
-  const [{ installFastMatMul }, { installFastGather }] = await Promise.all([import('./wasm-matmul.js'), import('./wasm-gather.js')]);
+  const [{ installFastMatMul }, { installFastGather }, { installSharedIdentity }] = await Promise.all([
+    import('./wasm-matmul.js'),
+    import('./wasm-gather.js'),
+    import('./wasm-identity.js'),
+  ]);
   installFastMatMul();
   installFastGather();
+  installSharedIdentity();
 }
 
 /** Threads for the wasm backend: PIPELINE_WASM_THREADS, else one per core (at most 4: past that
