@@ -3,12 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runPipeline, type RunOptions } from '../src/runner/run.js';
+import type { RunOptions } from '../src/runner/run.js';
 import { RunCache } from '../src/cache/run-cache.js';
-import { registry as realStages } from '../stages/index.js';
-import { calls, engineStages, resetCalls } from './fixtures/engine-stages.js';
+import { runIn } from './cache-commands/helpers.js';
+import { calls, resetCalls } from './fixtures/engine-stages.js';
 
-const registry = { ...realStages, ...engineStages };
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', 'engine', name);
 
 let dir: string;
@@ -17,17 +16,7 @@ beforeEach(() => {
   resetCalls();
 });
 
-function run(file: string, extra: Partial<RunOptions> = {}) {
-  return runPipeline({
-    file: fixture(file),
-    registry,
-    cacheRoot: join(dir, 'cache'),
-    runsRoot: join(dir, 'runs'),
-    silent: true,
-    log: () => undefined,
-    ...extra,
-  });
-}
+const run = (file: string, extra: Partial<RunOptions> = {}) => runIn(dir, { file: fixture(file), ...extra });
 
 const statuses = (r: Awaited<ReturnType<typeof run>>) =>
   Object.fromEntries([...r.outcomes].map(([id, o]) => [id, o.status]));
