@@ -10,6 +10,9 @@ export type Artifact = Record<string, tf.Tensor>;
 export interface GreyImage { width: number; height: number; pixels: Uint8Array }
 export type Metrics = Record<string, number | number[]>;
 
+/** A source-data file as the runner read it; `sha256` is of `bytes`, already computed for the key. */
+export interface StageFile { path: string; bytes: Uint8Array; sha256: string }
+
 export interface ProgressInfo { loss?: number }
 
 export interface StageContext<P> {
@@ -18,7 +21,7 @@ export interface StageContext<P> {
   rng: Rng;
   /** The bytes of the files named by `StageDef.files`, read (and content-hashed into the cache key)
    * by the runner. */
-  files: Record<string, { path: string; bytes: Uint8Array }>;
+  files: Record<string, StageFile>;
   /** Cheap to call every step; pass `loss` only when it was read back anyway. Training loops
    * should `await` it: now and then it yields to the event loop so the display stays live. */
   progress(step: number, total: number, info?: ProgressInfo): void | Promise<void>;

@@ -3,7 +3,7 @@
 // what the key describes.
 import type { KeyParts } from '../cache/key.js';
 import type { CacheEntry, RunCache } from '../cache/run-cache.js';
-import type { Artifact, StageDef, StageResult } from '../stage.js';
+import type { Artifact, StageDef, StageFile, StageResult } from '../stage.js';
 import { Rng } from '../tensors/rng.js';
 
 export interface Identity {
@@ -20,7 +20,7 @@ export async function computeStage(
   def: StageDef,
   id: Identity,
   inputs: Record<string, Artifact>,
-  files: Record<string, { path: string; bytes: Uint8Array }>,
+  files: Record<string, StageFile>,
   onProgress: OnProgress,
 ): Promise<{ entry: CacheEntry; result: StageResult }> {
   const t0 = performance.now();

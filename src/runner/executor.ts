@@ -4,7 +4,7 @@
 import { cacheKey, type KeyParts } from '../cache/key.js';
 import { CorruptBlobError, type CacheEntry, type RunCache } from '../cache/run-cache.js';
 import type { Graph, InputRef, StageNode } from '../graph/graph.js';
-import type { Artifact, GreyImage } from '../stage.js';
+import type { Artifact, GreyImage, StageFile } from '../stage.js';
 import { computeStage, type Identity } from './compute.js';
 import { readStageFiles } from './files.js';
 import { keyParts } from './key-parts.js';
@@ -100,7 +100,7 @@ export class Executor {
     node: StageNode,
     key: string,
     parts: KeyParts,
-    files: Record<string, { path: string; bytes: Uint8Array }>,
+    files: Record<string, StageFile>,
     started: number,
   ): Promise<StageOutcome> {
     if (this.opts.pool) return this.computeInWorker(node, key, parts, started, this.opts.pool);

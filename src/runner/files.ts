@@ -2,10 +2,10 @@
 // so the bytes can be hashed into the cache key: changed data is never served from the cache.
 import { readFileSync, statSync } from 'node:fs';
 import { sha256 } from '../cache/hash.js';
-import type { StageDef } from '../stage.js';
+import type { StageDef, StageFile } from '../stage.js';
 
 export interface StageFiles {
-  files: Record<string, { path: string; bytes: Uint8Array }>;
+  files: Record<string, StageFile>;
   hashes: Record<string, string>;
 }
 
@@ -34,7 +34,7 @@ export function readStageFiles(def: StageDef, params: unknown): StageFiles {
     });
     if (!path) throw new Error(`${def.type}: missing file "${name}": looked for ${candidates.join(', ')}`);
     const { bytes, hash } = readHashed(path);
-    out.files[name] = { path, bytes };
+    out.files[name] = { path, bytes, sha256: hash };
     out.hashes[name] = hash;
   }
   return out;

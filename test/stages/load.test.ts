@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { StageFile } from '../../src/stage.js';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,10 +25,11 @@ function tinyFiles(over: Partial<Record<keyof typeof IDX_NAMES, Uint8Array>> = {
     testLabels: idx(0x801, [2], [1, 2]),
     ...over,
   };
-  const files: Record<string, { path: string; bytes: Uint8Array }> = {};
-  for (const [k, bytes] of Object.entries(raw)) {
+  const files: Record<string, StageFile> = {};
+  for (const [k, plain] of Object.entries(raw)) {
     const name = IDX_NAMES[k as keyof typeof IDX_NAMES] + (gz ? '.gz' : '');
-    files[k] = { path: `/data/${name}`, bytes: gz ? new Uint8Array(gzipSync(bytes)) : bytes };
+    const bytes = gz ? new Uint8Array(gzipSync(plain)) : plain;
+    files[k] = { path: `/data/${name}`, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
   return files;
 }
