@@ -25,14 +25,16 @@ async function loadWasm(threads: number): Promise<void> {
     const { enableWasmThreads } = await import('./wasm-threads.js');
     enableWasmThreads(threads);
   } else wasm.setThreadsCount(1);
-  const [{ installFastMatMul }, { installFastGather }, { installSharedIdentity }] = await Promise.all([
-    import('./wasm-matmul.js'),
-    import('./wasm-gather.js'),
-    import('./wasm-identity.js'),
+  const kernels = await Promise.all([
+    // Transpose first: the matMul rewrite calls whichever Transpose is registered when it installs.
+    import('./wasm-transpose.js').then((m) => m.installFastTranspose),
+    import('./wasm-matmul.js').then((m) => m.installFastMatMul),
+    import('./wasm-gather.js').then((m) => m.installFastGather),
+    import('./wasm-identity.js').then((m) => m.installSharedIdentity),
+    import('./wasm-binary.js').then((m) => m.installFastBinary),
+    import('./wasm-sum.js').then((m) => m.installFastSum),
   ]);
-  installFastMatMul();
-  installFastGather();
-  installSharedIdentity();
+  for (const install of kernels) install();
 }
 
 /** Threads for the wasm backend: PIPELINE_WASM_THREADS, else one per core (at most 4: past that
@@ -59,6 +61,10 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<strin
   if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend(name))) throw new Error(`backend "${name}" failed to initialise`);
   await tf.ready();
+  if (name === 'wasm') {
+    const { loadSimdKernels } = await import('./wasm-simd.js');
+    await loadSimdKernels(tf.backend() as never);
+  }
   loaded = name;
   return name;
 }

@@ -2,6 +2,7 @@
 // reads the loss back only when it is logged.
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/tensors/gradients.js';
+import { Adagrad } from '../../src/tensors/adagrad.js';
 import type { Rng } from '../../src/tensors/rng.js';
 import type { StageContext } from '../../src/stage.js';
 
@@ -61,14 +62,14 @@ export async function adagradLoop(
   loss: (step: number) => tf.Scalar,
   prepare: (step: number) => tf.Tensor[] = () => [],
 ): Promise<number[]> {
-  const optimizer = tf.train.adagrad(opts.learningRate, opts.initialAccumulator);
+  const optimizer = new Adagrad(vars, opts.learningRate, opts.initialAccumulator);
   const losses: number[] = [];
   try {
     for (let step = 0; step < opts.steps; step++) {
       const temps = prepare(step);
       const log = isLogStep(step, opts.steps, opts.logEvery);
       try {
-        const cost = optimizer.minimize(() => loss(step), log, vars);
+        const cost = optimizer.minimize(() => loss(step), log);
         if (log && cost) {
           const value = cost.dataSync()[0];
           cost.dispose();

@@ -1,0 +1,67 @@
+// Adagrad as tf.train.adagrad computes it (accumulator starts at `initial`; w -= lr * g /
+// sqrt(acc + epsilon)), but one kernel per variable on the wasm backend instead of seven: in the
+// seed's classifier step tfjs's optimizer ran 42 small kernels, each with its engine overhead.
+// Other backends run the same formula as tf ops.
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedTensorMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import './gradients.js'; // tfjs-core's Node bundle registers no gradients
+import { addressOf, simdKernels } from './wasm-simd.js';
+
+const KERNEL = 'PipelineAdagrad';
+
+const adagradWasm: KernelFunc = ({ inputs, backend, attrs }) => {
+  const wasm = backend as BackendWasm;
+  const { w, acc, g } = inputs as Record<string, TensorInfo>;
+  const { lr, eps } = attrs as unknown as { lr: number; eps: number };
+  const k = simdKernels(wasm)!;
+  const wOut = wasm.makeOutput(w.shape, 'float32');
+  const accOut = wasm.makeOutput(w.shape, 'float32');
+  k.adagrad(addressOf(wasm, w), addressOf(wasm, acc), addressOf(wasm, g), addressOf(wasm, wOut), addressOf(wasm, accOut),
+    tf.util.sizeFromShape(w.shape), lr, eps);
+  return [wOut, accOut];
+};
+if (tf.getKernel(KERNEL, 'wasm') == null) tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: adagradWasm });
+
+/** New (weights, accumulator) after one Adagrad step with gradient `g`. */
+function update(w: tf.Tensor, acc: tf.Tensor, g: tf.Tensor, lr: number): [tf.Tensor, tf.Tensor] {
+  const eps = tf.backend().epsilon();
+  if (tf.getBackend() === 'wasm' && simdKernels(tf.backend() as BackendWasm) && w.dtype === 'float32') {
+    return tf.engine().runKernel(KERNEL, { w, acc, g } as unknown as NamedTensorMap, { lr, eps }) as unknown as [tf.Tensor, tf.Tensor];
+  }
+  return tf.tidy(() => {
+    const a = tf.add(acc, tf.square(g));
+    return [tf.sub(w, tf.mul(lr, tf.div(g, tf.sqrt(tf.add(a, eps))))), a];
+  });
+}
+
+export class Adagrad {
+  private readonly accumulators: tf.Variable[];
+
+  constructor(private readonly vars: tf.Variable[], private readonly learningRate: number, initial: number) {
+    this.accumulators = vars.map((v) => tf.tidy(() => tf.variable(tf.fill(v.shape, initial), false)));
+  }
+
+  /** One step that minimises `loss`; returns the loss when `returnCost` (the caller disposes it). */
+  minimize(loss: () => tf.Scalar, returnCost: boolean): tf.Scalar | null {
+    const { value, grads } = tf.variableGrads(loss, this.vars);
+    try {
+      tf.tidy(() => {
+        this.vars.forEach((v, i) => {
+          const [w, a] = update(v, this.accumulators[i], grads[v.name], this.learningRate);
+          v.assign(w as tf.Tensor);
+          this.accumulators[i].assign(a);
+        });
+      });
+    } finally {
+      tf.dispose(grads);
+    }
+    if (returnCost) return value;
+    value.dispose();
+    return null;
+  }
+
+  dispose(): void {
+    tf.dispose(this.accumulators);
+  }
+}
