@@ -2,6 +2,7 @@
 // with the seed's loss: L1 pixel distance plus a penalty keeping l1_inv inside logit's domain.
 import * as tf from '@tensorflow/tfjs-core';
 import type { StageDef } from '../src/stage.js';
+import { l1Distance } from '../src/tensors/fused-ops.js';
 import { asClassifier, hiddenPre, l1Inverse, pixelsFromL1, type Classifier, type Inverse } from './shared/mlp.js';
 import { adagradLoop, BatchSampler, release, truncatedWeight } from './shared/training.js';
 
@@ -24,18 +25,6 @@ function keptHiddenPre(model: Classifier, trainX: tf.Tensor2D, kept: Int32Array,
   const out = tf.concat(parts, 0) as tf.Tensor2D;
   tf.dispose(parts);
   return out;
-}
-
-/** sum|x - xinv| as a function of xinv, with its gradient written out: -step(x - xinv, -1), the
- * sign as tfjs's Abs gradient takes it (the wasm Sign kernel is 8x slower than Step). The generic
- * Sub/Abs/Sum chain copies both [batch, 784] operands onto the tape and makes five passes over
- * them backward; this keeps one tensor and makes two. */
-function l1Distance(x: tf.Tensor): (xinv: tf.Tensor) => tf.Scalar {
-  return tf.customGrad(((xinv: tf.Tensor, save: tf.GradSaveFunc) => {
-    const d = tf.sub(x, xinv);
-    save([d]);
-    return { value: tf.sum(tf.abs(d)), gradFunc: (dy: tf.Tensor, [diff]: tf.Tensor[]) => tf.mul(tf.step(diff, -1), tf.neg(dy)) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (xinv: tf.Tensor) => tf.Scalar;
 }
 
 export const trainInverse: StageDef<TrainInverseParams> = {

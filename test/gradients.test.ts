@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../src/tensors/gradients.js';
-import { squash, logit } from '../stages/shared/mlp.js';
+import { squash, logit } from '../src/tensors/fused-ops.js';
 import { ready } from './stages/_ctx.js';
 
 beforeAll(ready);

@@ -3,6 +3,7 @@
 // what they get back.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Artifact } from '../../src/stage.js';
+import { squashLogit } from '../../src/tensors/fused-ops.js';
 
 /** The classifier artifact: w1 [D,H1], b1 [H1], w2 [H1,H2], b2 [H2], w [H2,10], b [10]. */
 export interface Classifier {
@@ -45,20 +46,6 @@ export function logits(m: Classifier, x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => logitsFromHidden(m, hiddenPre(m, x)));
 }
 
-/** The seed's per-row squash: shift each row's min to 0, scale its max to 1, then shrink into
- * (0.005, 0.995) so logit stays finite. */
-export function squash(p: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const shifted = tf.sub(p, tf.min(p, 1, true));
-    const norm = tf.div(shifted, tf.max(shifted, 1, true));
-    return tf.add(tf.mul(tf.sub(norm, 0.5), 0.99), 0.5) as tf.Tensor2D;
-  });
-}
-
-export function logit(p: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.log(tf.div(p, tf.sub(1, p))));
-}
-
 /** First half of the inverse path: l1_inv = (z2 - b2) @ w2inv. */
 export function l1Inverse(m: Classifier, inv: Inverse, z2: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.matMul(tf.sub(z2, m.b2), inv.w2inv));
@@ -66,7 +53,7 @@ export function l1Inverse(m: Classifier, inv: Inverse, z2: tf.Tensor2D): tf.Tens
 
 /** Second half: x_inv = (logit(squash(l1_inv)) - b1) @ w1inv. */
 export function pixelsFromL1(m: Classifier, inv: Inverse, l1inv: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(tf.sub(logit(squash(l1inv)), m.b1) as tf.Tensor2D, inv.w1inv));
+  return tf.tidy(() => tf.matMul(tf.sub(squashLogit(l1inv), m.b1) as tf.Tensor2D, inv.w1inv));
 }
 
 /** The whole inverse projection from a last-hidden-layer pre-activation back to pixels. */

@@ -1,0 +1,77 @@
+// The fused inverse-loss ops (one kernel each way on wasm) must give what the tfjs-op formulas give
+// on the cpu backend: values and gradients, including rows where several elements tie for the
+// min or the max (each takes the whole min/max gradient, as tfjs's Min/Max gradients give it).
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../src/tensors/backend.js';
+import { l1Distance, squashLogit } from '../src/tensors/fused-ops.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+let seed = 3;
+function values(n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    out[i] = (seed / 2147483648) * 4 - 2;
+  }
+  return out;
+}
+
+/** Value and gradient of sum(f(x) * w) (w weighs each output) on a backend. */
+async function valueAndGrad(backend: string, f: (x: tf.Tensor2D) => tf.Tensor, x: Float32Array, shape: [number, number], w?: Float32Array) {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const xt = tf.tensor2d(x, shape);
+  const loss = (v: tf.Tensor2D) => {
+    const y = f(v);
+    return (w ? tf.sum(tf.mul(y, tf.tensor(w, y.shape))) : tf.sum(y)) as tf.Scalar;
+  };
+  const value = tf.tidy(() => Array.from(f(xt).dataSync()));
+  const grad = tf.tidy(() => Array.from(tf.grad(loss)(xt).dataSync()));
+  xt.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  return { value, grad };
+}
+
+function expectClose(got: number[], want: number[], rel: number): void {
+  expect(got.length).toBe(want.length);
+  const scale = Math.max(...want.map(Math.abs), 1e-6);
+  got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(rel * scale));
+}
+
+describe('squashLogit', () => {
+  const shape: [number, number] = [37, 13];
+  const x = values(37 * 13);
+  // Ties: row 0 has its min twice and its max twice.
+  x.set([-3, 1, -3, 2, 2, 0.5, 0.25, 0, 1.5, 1.25, -1, -2, 0.75], 0);
+  const w = values(37 * 13);
+
+  it('matches logit(squash(p)) on the cpu backend, value and gradient', async () => {
+    const fused = await valueAndGrad('wasm', squashLogit, x, shape, w);
+    const ref = await valueAndGrad('cpu', squashLogit, x, shape, w);
+    expectClose(fused.value, ref.value, 1e-5);
+    expectClose(fused.grad, ref.grad, 1e-4);
+    // the tied min and max positions of row 0 received gradient
+    for (const j of [0, 2, 3, 4]) expect(Math.abs(fused.grad[j])).toBeGreaterThan(0);
+    await tf.setBackend('wasm');
+  });
+});
+
+describe('l1Distance', () => {
+  it('matches sum|x - y| and its sign gradient on the cpu backend', async () => {
+    const shape: [number, number] = [29, 31];
+    const [a, b] = [values(29 * 31), values(29 * 31)];
+    b.set(a.subarray(0, 5), 0); // equal elements: the gradient at 0 is tfjs's (+dy)
+    const f = (y: tf.Tensor2D) => tf.mul(l1Distance(tf.tensor2d(a, shape))(y), 3);
+    const fused = await valueAndGrad('wasm', f, b, shape);
+    const ref = await valueAndGrad('cpu', f, b, shape);
+    expectClose(fused.value, ref.value, 1e-6);
+    expect(fused.grad).toEqual(ref.grad);
+    expect(fused.grad.slice(0, 5)).toEqual([3, 3, 3, 3, 3]);
+    await tf.setBackend('wasm');
+  });
+});
