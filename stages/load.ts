@@ -45,8 +45,9 @@ function split(
   if (want > n) throw new Error(`${what}: asked for ${want} samples but ${images.path} has only ${n}`);
   const pixels = img.dims[1] * img.dims[2];
   const x = new Float32Array(want * pixels);
-  const k = scale ? 1 / 255 : 1;
-  for (let i = 0; i < x.length; i++) x[i] = img.data[i] * k;
+  // k / 255 exactly (not k * (1/255)): the cache stores such tensors as their bytes k (tensors/bytes.ts).
+  if (scale) for (let i = 0; i < x.length; i++) x[i] = img.data[i] / 255;
+  else x.set(img.data.subarray(0, x.length));
   const y = Int32Array.from(lab.data.subarray(0, want));
   return { x: tf.tensor2d(x, [want, pixels]), y: tf.tensor1d(y, 'int32') };
 }

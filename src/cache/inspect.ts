@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from '../stage.js';
-import type { RawTensor } from '../tensors/bytes.js';
+import { decodeStored, type RawTensor } from '../tensors/bytes.js';
 import type { BlobRef } from './blobs.js';
 import { Explainer } from './explain.js';
 import { shortKey } from './hash.js';
@@ -134,7 +134,8 @@ export interface TensorStats {
   nonFinite: number;
 }
 
-export function numbersOf(raw: RawTensor): Float32Array | Int32Array | Uint8Array {
+export function numbersOf(stored: RawTensor): Float32Array | Int32Array | Uint8Array {
+  const raw = decodeStored(stored);
   const { bytes } = raw;
   const b = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
   if (raw.dtype === 'float32') return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
@@ -159,7 +160,8 @@ export function tensorStats(raw: RawTensor): TensorStats {
   const mean = n ? sum / n : NaN;
   let sq = 0;
   for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) sq += (v[i] - mean) ** 2;
-  return { dtype: raw.dtype, shape: raw.shape, min: n ? min : NaN, max: n ? max : NaN, mean, std: n ? Math.sqrt(sq / n) : NaN, nonFinite: v.length - n };
+  // A unorm8 blob is a float32 tensor stored compactly: report the tensor's dtype.
+  return { dtype: raw.dtype === 'unorm8' ? 'float32' : raw.dtype, shape: raw.shape, min: n ? min : NaN, max: n ? max : NaN, mean, std: n ? Math.sqrt(sq / n) : NaN, nonFinite: v.length - n };
 }
 
 export interface EntryDetails {

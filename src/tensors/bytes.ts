@@ -1,7 +1,7 @@
 // Tensor <-> bytes, the only place that knows how a tensor is laid out on disk.
 import * as tf from '@tensorflow/tfjs-core';
 
-export type StoredDtype = 'float32' | 'int32' | 'bool' | 'uint8';
+export type StoredDtype = 'float32' | 'int32' | 'bool' | 'uint8' | 'unorm8';
 
 export interface RawTensor {
   dtype: StoredDtype;
@@ -9,16 +9,43 @@ export interface RawTensor {
   bytes: Uint8Array;
 }
 
+/** 'unorm8' stores a float32 tensor whose every value is k/255 (pixels scaled to [0, 1]) as the
+ * bytes k: a quarter of the hashing, writing and disk of float32 (the cold base run spent 1.2 s,
+ * 3% of its time, storing MNIST as float32). Decoding through this table is bitwise exact. */
+const UNORM8 = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+
+/** The codes k of `v` when every value is exactly UNORM8[k] (not -0, not NaN), else undefined. */
+function unorm8Codes(v: Float32Array): Uint8Array | undefined {
+  const codes = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    const k = Math.round(x * 255);
+    if (!(k >= 0 && k <= 255) || UNORM8[k] !== x || (x === 0 && Object.is(x, -0))) return undefined;
+    codes[i] = k;
+  }
+  return codes;
+}
+
 export async function tensorToRaw(t: tf.Tensor): Promise<RawTensor> {
   if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') {
     throw new Error(`cannot store a tensor of dtype ${t.dtype}`);
   }
   const data = (await t.data()) as Float32Array | Int32Array | Uint8Array;
+  const codes = data instanceof Float32Array && data.length > 0 ? unorm8Codes(data) : undefined;
+  if (codes) return { dtype: 'unorm8', shape: t.shape.slice(), bytes: codes };
   return { dtype: t.dtype, shape: t.shape.slice(), bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-export function rawToTensor(raw: RawTensor): tf.Tensor {
-  const { dtype, shape, bytes } = raw;
+/** The same tensor with float32 bytes when it was stored as unorm8; anything else unchanged. */
+export function decodeStored(raw: RawTensor): RawTensor {
+  if (raw.dtype !== 'unorm8') return raw;
+  const out = new Float32Array(raw.bytes.length);
+  for (let i = 0; i < out.length; i++) out[i] = UNORM8[raw.bytes[i]];
+  return { dtype: 'float32', shape: raw.shape, bytes: new Uint8Array(out.buffer) };
+}
+
+export function rawToTensor(stored: RawTensor): tf.Tensor {
+  const { dtype, shape, bytes } = decodeStored(stored);
   // A typed-array view needs 4-byte alignment; copy only when the bytes are not aligned.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
   switch (dtype) {
@@ -30,5 +57,7 @@ export function rawToTensor(raw: RawTensor): tf.Tensor {
       return tf.tensor(new Uint8Array(aligned), shape, 'bool');
     case 'uint8':
       return tf.tensor(new Int32Array(aligned), shape, 'int32');
+    case 'unorm8':
+      throw new Error('unreachable: decoded above');
   }
 }
