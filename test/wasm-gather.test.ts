@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { installFastGather } from '../src/tensors/wasm-gather.js';
+import { loadSimdKernels } from '../src/tensors/wasm-simd.js';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
@@ -32,17 +34,21 @@ describe('wasm GatherV2 (row copy)', () => {
     [[6], [9], 0, 0, 'bool'],
     [[4, 3], [0], 0, 0, 'float32'],
   ];
-  for (const [xs, is, axis, batchDims, dtype] of cases) {
-    it(`x ${JSON.stringify(xs)} indices ${JSON.stringify(is)} axis ${axis} batchDims ${batchDims} ${dtype}`, async () => {
-      const want = await gatherOn('cpu', xs, is, axis, batchDims, dtype);
-      const got = await gatherOn('wasm', xs, is, axis, batchDims, dtype);
-      expect(got).toEqual(want);
-    });
+  // First the JS row copy (before our SIMD module loads), then wasm's memory.copy.
+  for (const path of ['JS copy', 'memory.copy']) {
+    for (const [xs, is, axis, batchDims, dtype] of cases) {
+      it(`${path}: x ${JSON.stringify(xs)} indices ${JSON.stringify(is)} axis ${axis} batchDims ${batchDims} ${dtype}`, async () => {
+        if (path === 'memory.copy') await loadSimdKernels(tf.findBackend('wasm') as BackendWasm);
+        const want = await gatherOn('cpu', xs, is, axis, batchDims, dtype);
+        const got = await gatherOn('wasm', xs, is, axis, batchDims, dtype);
+        expect(got).toEqual(want);
+      });
+    }
   }
 
   it('is the kernel in use, rejects out-of-range indices, and leaks nothing', async () => {
     await tf.setBackend('wasm');
-    expect((tf.getKernel('GatherV2', 'wasm')!.kernelFunc as unknown as Record<symbol, boolean>)[Symbol.for('pipeline.fastGather')]).toBe(true);
+    expect((tf.getKernel('GatherV2', 'wasm')!.kernelFunc as unknown as Record<symbol, boolean>)[Symbol.for('pipeline.simdKernel')]).toBe(true);
     expect(() => tf.gather(tf.tensor([1, 2, 3]), tf.tensor1d([3], 'int32'))).toThrow(/not in \[0, 2\]/);
     const x = tf.randomUniform([600, 784], 0, 1, 'float32', 6);
     const before = tf.memory().numTensors;

@@ -8,9 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { addressOf, simdKernels } from './wasm-simd.js';
-
-const PATCHED = Symbol.for('pipeline.fastGather');
+import { addressOf, replaceWasmKernel, simdKernels } from './wasm-simd.js';
 
 const gatherV2: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
@@ -59,12 +57,8 @@ const gatherV2: KernelFunc = ({ inputs, backend, attrs }) => {
   }
   return out;
 };
-(gatherV2 as unknown as Record<symbol, boolean>)[PATCHED] = true;
 
 /** Replace the wasm GatherV2 kernel. Idempotent; a no-op when the wasm kernels are not registered. */
 export function installFastGather(): void {
-  const original = tf.getKernel('GatherV2', 'wasm');
-  if (original == null || (original.kernelFunc as unknown as Record<symbol, boolean>)[PATCHED]) return;
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel({ kernelName: 'GatherV2', backendName: 'wasm', kernelFunc: gatherV2 });
+  replaceWasmKernel('GatherV2', () => gatherV2);
 }

@@ -13,28 +13,12 @@ export interface LossKernels {
   squash_logit_grad(p: number, dh: number, out: number, rows: number, cols: number): void;
 }
 
-const at = (base: string, i: string) => `(i32.add (local.get ${base}) (i32.shl (local.get ${i}) (i32.const 2)))`;
+import { at, f64Sum } from './wat.js';
 
 export const LOSS_WAT = `
-  (func (export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32) (result f32)
-    (local $i i32) (local $n4 i32) (local $v v128) (local $s0 v128) (local $s1 v128) (local $t f64)
-    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $n4)))
-      (local.set $v (f32x4.abs (f32x4.sub (v128.load ${at('$x', '$i')}) (v128.load ${at('$y', '$i')}))))
-      (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
-      (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4
-        (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $l)))
-    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-    (local.set $t (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
-    (block $d2 (loop $l2
-      (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $t (f64.add (local.get $t) (f64.promote_f32 (f32.abs (f32.sub (f32.load ${at('$x', '$i')}) (f32.load ${at('$y', '$i')}))))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l2)))
-    (f32.demote_f64 (local.get $t)))
+${f64Sum('(export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32)',
+    `(f32x4.abs (f32x4.sub (v128.load ${at('$x', '$i')}) (v128.load ${at('$y', '$i')})))`,
+    `(f32.abs (f32.sub (f32.load ${at('$x', '$i')}) (f32.load ${at('$y', '$i')})))`)}
 
   (func (export "abs_diff_grad") (param $x i32) (param $y i32) (param $dy f32) (param $o i32) (param $n i32)
     (local $i i32) (local $n4 i32) (local $pos v128) (local $neg v128) (local $zero v128)

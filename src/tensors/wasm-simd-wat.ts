@@ -10,6 +10,7 @@ export type ColMode = 'v' | 's';
 type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, aR: number, bR: number) => void;
 
 import { LOSS_WAT, type LossKernels } from './wasm-loss-wat.js';
+import { at, f64Sum } from './wat.js';
 
 export type SimdKernels = LossKernels & {
   /** dst[i,:] = src[idx[i],:] for i < n rows of `rowBytes` bytes; idx is int32. */
@@ -136,26 +137,7 @@ const FIXED = `
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rl))))
 
-  ;; Accumulated in float64 (two f64x2 lanes per loaded f32x4): a float32 running sum of a
-  ;; [1000, 784] loss drifts by whole units.
-  (func $sum (export "sum_all") (param $x i32) (param $n i32) (result f32)
-    (local $i i32) (local $n4 i32) (local $v v128) (local $s0 v128) (local $s1 v128) (local $t f64)
-    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $n4)))
-      (local.set $v (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
-      (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
-      (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (i8x16.shuffle ${HI64} (local.get $v) (local.get $v)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $l)))
-    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-    (local.set $t (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
-    (block $d2 (loop $l2
-      (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $t (f64.add (local.get $t) (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l2)))
-    (f32.demote_f64 (local.get $t)))
+  ${f64Sum('$sum (export "sum_all") (param $x i32) (param $n i32)', `(v128.load ${at('$x', '$i')})`, `(f32.load ${at('$x', '$i')})`)}
 
   (func (export "sum_rows") (param $x i32) (param $o i32) (param $R i32) (param $C i32)
     (local $r i32)
