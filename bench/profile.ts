@@ -1,7 +1,8 @@
-// `node dist/bench/profile.js [--steps N] [--stage train-classifier|train-inverse]`: where a training
+// `npm run bench:profile [-- --steps N --stage train-classifier|train-inverse --shapes]`: where a training
 // step's time goes on the wasm backend. Runs the real stage code on full MNIST with every wasm
 // kernel wrapped in a timer (wasm kernels are synchronous, so wall time is the kernel's time) and
-// prints per-kernel milliseconds per step; the rest of the step is tfjs engine and JS overhead.
+// prints per-kernel milliseconds per step (per output shape with --shapes); the rest of the step
+// is tfjs engine and JS overhead. Timers add a little to each kernel: compare rows, not totals.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { Artifact, StageDef } from '../src/stage.js';
@@ -17,6 +18,7 @@ const opt = (name: string, dflt: string) => {
 };
 const steps = Number(opt('--steps', '200'));
 const only = opt('--stage', '');
+const byShape = argv.includes('--shapes');
 
 const times = new Map<string, { ms: number; calls: number }>();
 let timing = false;
@@ -31,7 +33,8 @@ function wrapKernels(): void {
         if (!timing) return inner(args);
         const t0 = performance.now();
         const out = inner(args);
-        const key = process.env.PROFILE_SHAPES ? `${k.kernelName} ${JSON.stringify((out as { shape?: number[] }).shape ?? (out as { shape: number[] }[])[0]?.shape)}` : k.kernelName;
+        const shape = Array.isArray(out) ? out[0]?.shape : out.shape;
+        const key = byShape ? `${k.kernelName} ${JSON.stringify(shape)}` : k.kernelName;
         const e = times.get(key) ?? { ms: 0, calls: 0 };
         e.ms += performance.now() - t0;
         e.calls++;
