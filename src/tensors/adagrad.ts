@@ -48,7 +48,9 @@ export class Adagrad {
     try {
       tf.tidy(() => {
         this.vars.forEach((v, i) => {
-          const [w, a] = update(v, this.accumulators[i], grads[v.name], this.learningRate);
+          const g = grads[v.name];
+          if (g == null) return; // a variable the loss does not use, as tf.train.adagrad skips it
+          const [w, a] = update(v, this.accumulators[i], g, this.learningRate);
           v.assign(w as tf.Tensor);
           this.accumulators[i].assign(a);
         });
