@@ -15,6 +15,78 @@ export interface LossKernels {
 
 import { at, f64Sum } from './wat.js';
 
+
+/** Expression builders for one element ($j, scalar f32) or four ($j..$j+3, f32x4). A local named
+ * $x holds the scalar; $xV its vector form (a splat, or the vector loop's own value). */
+interface Ops {
+  v: boolean;
+  load(base: string): string;
+  store(base: string, x: string): string;
+  get(local: string): string;
+  c(x: number): string;
+  add(a: string, b: string): string;
+  sub(a: string, b: string): string;
+  mul(a: string, b: string): string;
+  div(a: string, b: string): string;
+  eq(a: string, b: string): string;
+  /** a + (cond ? x : 0) */
+  addWhere(a: string, cond: string, x: string): string;
+}
+
+function ops(v: boolean): Ops {
+  const t = v ? 'f32x4' : 'f32';
+  const bin = (op: string) => (a: string, b: string) => `(${t}.${op} ${a} ${b})`;
+  return {
+    v,
+    load: (base) => `(${v ? 'v128' : 'f32'}.load ${at(base, '$j')})`,
+    store: (base, x) => `(${v ? 'v128' : 'f32'}.store ${at(base, '$j')} ${x})`,
+    get: (local) => `(local.get ${local}${v ? 'V' : ''})`,
+    c: (x) => (v ? `(f32x4.splat (f32.const ${x}))` : `(f32.const ${x})`),
+    add: bin('add'),
+    sub: bin('sub'),
+    mul: bin('mul'),
+    div: bin('div'),
+    eq: bin('eq'),
+    addWhere: (a, cond, x) => (v ? `(f32x4.add ${a} (v128.and ${cond} ${x}))` : `(f32.add ${a} (select ${x} (f32.const 0) ${cond}))`),
+  };
+}
+
+let label = 0;
+/** The body once per four columns while four remain, then once per column: j = 0 .. $C. */
+function rows(body: (e: Ops) => string): string {
+  const [v, s] = [`$v${label}`, `$s${label++}`];
+  return `
+    (local.set $j (i32.const 0))
+    (block ${v}d (loop ${v}
+      (br_if ${v}d (i32.ge_u (local.get $j) (local.get $C4)))
+      ${body(ops(true))}
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br ${v})))
+    (block ${s}d (loop ${s}
+      (br_if ${s}d (i32.ge_u (local.get $j) (local.get $C)))
+      ${body(ops(false))}
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br ${s})))`;
+}
+
+/** Move row pointers on by one row of $C floats. */
+const advance = (ptrs: string[]) =>
+  ptrs.map((p) => `(local.set ${p} (i32.add (local.get ${p}) (i32.shl (local.get $C) (i32.const 2))))`).join('\n      ');
+
+/** q = ((p - m) / mx - 0.5) * 0.99 + 0.5, with the row's 1/mx taken once. */
+const squashed = (e: Ops) =>
+  e.add(e.mul(e.sub(e.mul(e.sub(e.load('$p'), e.get('$m')), e.get('$inv')), e.c(0.5)), e.c(0.99)), e.c(0.5));
+
+/** Per-row range locals, scalar and splat, set by ROW_START. */
+const ROW_LOCALS = '(local $m f32) (local $mV v128) (local $mx f32) (local $mxV v128) (local $inv f32) (local $invV v128)';
+const ROW_START = `(call $rowRange (local.get $p) (local.get $C))
+      (local.set $mx)
+      (local.set $m)
+      (local.set $inv (f32.div (f32.const 1) (local.get $mx)))
+      (local.set $mV (f32x4.splat (local.get $m)))
+      (local.set $mxV (f32x4.splat (local.get $mx)))
+      (local.set $invV (f32x4.splat (local.get $inv)))`;
+
 export const LOSS_WAT = `
 ${f64Sum('(export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32)',
     `(f32x4.abs (f32x4.sub (v128.load ${at('$x', '$i')}) (v128.load ${at('$y', '$i')})))`,
@@ -38,93 +110,78 @@ ${f64Sum('(export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32)',
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l2))))
 
+  ;; Horizontal reductions of a vector's four lanes.
+  (func $hsum (param $v v128) (result f32)
+    (f32.add (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+             (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+  (func $hmin (param $v v128) (result f32)
+    (f32.min (f32.min (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+             (f32.min (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+  (func $hmax (param $v v128) (result f32)
+    (f32.max (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+             (f32.max (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
   ;; The row's min m and the max of p - m (what squash divides by), as the composite computes them.
   (func $rowRange (param $p i32) (param $C i32) (result f32 f32)
-    (local $j i32) (local $m f32) (local $mx f32)
+    (local $j i32) (local $C4 i32) (local $acc v128) (local $m f32) (local $mx f32) (local $mV v128)
+    (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
+    (local.set $acc (f32x4.splat (f32.const inf)))
     (local.set $m (f32.const inf))
+    ${rows((e) => e.v
+      ? `(local.set $acc (f32x4.min (local.get $acc) ${e.load('$p')}))`
+      : `(local.set $m (f32.min (local.get $m) ${e.load('$p')}))`)}
+    (local.set $m (f32.min (local.get $m) (call $hmin (local.get $acc))))
+    (local.set $mV (f32x4.splat (local.get $m)))
+    (local.set $acc (f32x4.splat (f32.const -inf)))
     (local.set $mx (f32.const -inf))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $j) (local.get $C)))
-      (local.set $m (f32.min (local.get $m) (f32.load ${at('$p', '$j')})))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $l)))
-    (local.set $j (i32.const 0))
-    (block $d2 (loop $l2
-      (br_if $d2 (i32.ge_u (local.get $j) (local.get $C)))
-      (local.set $mx (f32.max (local.get $mx) (f32.sub (f32.load ${at('$p', '$j')}) (local.get $m))))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $l2)))
-    (local.get $m) (local.get $mx))
-
-  ;; Divisions dominate these scalar loops: the row's 1/mx is taken once.
-  (func $squashed (param $s f32) (param $inv f32) (result f32)
-    (f32.add (f32.mul (f32.sub (f32.mul (local.get $s) (local.get $inv)) (f32.const 0.5)) (f32.const 0.99)) (f32.const 0.5)))
+    ${rows((e) => e.v
+      ? `(local.set $acc (f32x4.max (local.get $acc) ${e.sub(e.load('$p'), e.get('$m'))}))`
+      : `(local.set $mx (f32.max (local.get $mx) ${e.sub(e.load('$p'), e.get('$m'))}))`)}
+    (local.get $m) (f32.max (local.get $mx) (call $hmax (local.get $acc))))
 
   (func (export "squash_ratio") (param $p i32) (param $o i32) (param $R i32) (param $C i32)
-    (local $r i32) (local $j i32) (local $m f32) (local $mx f32) (local $inv f32) (local $q f32)
+    (local $r i32) (local $j i32) (local $C4 i32) (local $q f32) (local $qV v128)
+    ${ROW_LOCALS}
+    (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
     (block $rd (loop $rl
       (br_if $rd (i32.ge_u (local.get $r) (local.get $R)))
-      (call $rowRange (local.get $p) (local.get $C))
-      (local.set $mx)
-      (local.set $m)
-      (local.set $inv (f32.div (f32.const 1) (local.get $mx)))
-      (local.set $j (i32.const 0))
-      (block $d (loop $l
-        (br_if $d (i32.ge_u (local.get $j) (local.get $C)))
-        (local.set $q (call $squashed (f32.sub (f32.load ${at('$p', '$j')}) (local.get $m)) (local.get $inv)))
-        (f32.store ${at('$o', '$j')} (f32.div (local.get $q) (f32.sub (f32.const 1) (local.get $q))))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $l)))
-      (local.set $p (i32.add (local.get $p) (i32.shl (local.get $C) (i32.const 2))))
-      (local.set $o (i32.add (local.get $o) (i32.shl (local.get $C) (i32.const 2))))
+      ${ROW_START}
+      ${rows((e) => `
+        (local.set ${e.v ? '$qV' : '$q'} ${squashed(e)})
+        ${e.store('$o', e.div(e.get('$q'), e.sub(e.c(1), e.get('$q'))))}`)}
+      ${advance(['$p', '$o'])}
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rl))))
 
   ;; With s = p - m, n = s / mx, q = (n - 0.5) * 0.99 + 0.5 and h = log(q / (1 - q)):
-  ;; g = dh * 0.99 / (q (1 - q)) is dL/dn; dL/ds = g / mx, plus -sum(g s) / mx^2 where s == mx;
-  ;; dL/dp = dL/ds, plus -sum(dL/ds) where p == m.
+  ;; g = dh * 0.99 / (q (1 - q)) is dL/dn; dL/ds = g / mx, plus dmx = -sum(g s) / mx^2 where s == mx;
+  ;; dL/dp = dL/ds, plus dm = -sum(dL/ds) where p == m.
   (func (export "squash_logit_grad") (param $p i32) (param $dh i32) (param $o i32) (param $R i32) (param $C i32)
-    (local $r i32) (local $j i32) (local $m f32) (local $mx f32) (local $s f32) (local $q f32) (local $g f32)
-    (local $dmx f32) (local $dm f32) (local $v f32) (local $inv f32)
+    (local $r i32) (local $j i32) (local $C4 i32) (local $q f32) (local $qV v128) (local $g f32) (local $gV v128)
+    (local $v f32) (local $vV v128) (local $acc f32) (local $accV v128) (local $dmx f32) (local $dmxV v128) (local $dm f32) (local $dmV v128)
+    ${ROW_LOCALS}
+    (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
     (block $rd (loop $rl
       (br_if $rd (i32.ge_u (local.get $r) (local.get $R)))
-      (call $rowRange (local.get $p) (local.get $C))
-      (local.set $mx)
-      (local.set $m)
-      (local.set $inv (f32.div (f32.const 1) (local.get $mx)))
-      (local.set $dmx (f32.const 0))
-      (local.set $dm (f32.const 0))
-      (local.set $j (i32.const 0))
-      (block $d (loop $l
-        (br_if $d (i32.ge_u (local.get $j) (local.get $C)))
-        (local.set $s (f32.sub (f32.load ${at('$p', '$j')}) (local.get $m)))
-        (local.set $q (call $squashed (local.get $s) (local.get $inv)))
-        (local.set $g (f32.div (f32.mul (f32.load ${at('$dh', '$j')}) (f32.const 0.99))
-          (f32.mul (local.get $q) (f32.sub (f32.const 1) (local.get $q)))))
-        (f32.store ${at('$o', '$j')} (f32.mul (local.get $g) (local.get $inv)))
-        (local.set $dmx (f32.sub (local.get $dmx) (f32.mul (local.get $g) (local.get $s))))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $l)))
-      (local.set $dmx (f32.mul (local.get $dmx) (f32.mul (local.get $inv) (local.get $inv))))
-      (local.set $j (i32.const 0))
-      (block $d2 (loop $l2
-        (br_if $d2 (i32.ge_u (local.get $j) (local.get $C)))
-        (local.set $v (f32.load ${at('$o', '$j')}))
-        (if (f32.eq (f32.sub (f32.load ${at('$p', '$j')}) (local.get $m)) (local.get $mx))
-          (then (local.set $v (f32.add (local.get $v) (local.get $dmx)))
-                (f32.store ${at('$o', '$j')} (local.get $v))))
-        (local.set $dm (f32.sub (local.get $dm) (local.get $v)))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $l2)))
-      (local.set $j (i32.const 0))
-      (block $d3 (loop $l3
-        (br_if $d3 (i32.ge_u (local.get $j) (local.get $C)))
-        (if (f32.eq (f32.load ${at('$p', '$j')}) (local.get $m))
-          (then (f32.store ${at('$o', '$j')} (f32.add (f32.load ${at('$o', '$j')}) (local.get $dm)))))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $l3)))
-      (local.set $p (i32.add (local.get $p) (i32.shl (local.get $C) (i32.const 2))))
-      (local.set $dh (i32.add (local.get $dh) (i32.shl (local.get $C) (i32.const 2))))
-      (local.set $o (i32.add (local.get $o) (i32.shl (local.get $C) (i32.const 2))))
+      ${ROW_START}
+      (local.set $acc (f32.const 0))
+      (local.set $accV (v128.const i32x4 0 0 0 0))
+      ${rows((e) => `
+        (local.set ${e.v ? '$qV' : '$q'} ${squashed(e)})
+        (local.set ${e.v ? '$gV' : '$g'} ${e.div(e.mul(e.load('$dh'), e.c(0.99)), e.mul(e.get('$q'), e.sub(e.c(1), e.get('$q'))))})
+        ${e.store('$o', e.mul(e.get('$g'), e.get('$inv')))}
+        (local.set ${e.v ? '$accV' : '$acc'} ${e.add(e.get('$acc'), e.mul(e.get('$g'), e.sub(e.load('$p'), e.get('$m'))))})`)}
+      (local.set $dmx (f32.neg (f32.mul (f32.add (local.get $acc) (call $hsum (local.get $accV))) (f32.mul (local.get $inv) (local.get $inv)))))
+      (local.set $dmxV (f32x4.splat (local.get $dmx)))
+      (local.set $acc (f32.const 0))
+      (local.set $accV (v128.const i32x4 0 0 0 0))
+      ${rows((e) => `
+        (local.set ${e.v ? '$vV' : '$v'} ${e.addWhere(e.load('$o'), e.eq(e.sub(e.load('$p'), e.get('$m')), e.get('$mx')), e.get('$dmx'))})
+        ${e.store('$o', e.get('$v'))}
+        (local.set ${e.v ? '$accV' : '$acc'} ${e.add(e.get('$acc'), e.get('$v'))})`)}
+      (local.set $dm (f32.neg (f32.add (local.get $acc) (call $hsum (local.get $accV)))))
+      (local.set $dmV (f32x4.splat (local.get $dm)))
+      ${rows((e) => e.store('$o', e.addWhere(e.load('$o'), e.eq(e.load('$p'), e.get('$m')), e.get('$dm'))))}
+      ${advance(['$p', '$dh', '$o'])}
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rl))))`;
