@@ -13,61 +13,8 @@ export interface LossKernels {
   squash_logit_grad(p: number, dh: number, out: number, rows: number, cols: number): void;
 }
 
-import { at, f64Sum } from './wat.js';
+import { at, f64Sum, rows, type Ops } from './wat.js';
 
-
-/** Expression builders for one element ($j, scalar f32) or four ($j..$j+3, f32x4). A local named
- * $x holds the scalar; $xV its vector form (a splat, or the vector loop's own value). */
-interface Ops {
-  v: boolean;
-  load(base: string): string;
-  store(base: string, x: string): string;
-  get(local: string): string;
-  c(x: number): string;
-  add(a: string, b: string): string;
-  sub(a: string, b: string): string;
-  mul(a: string, b: string): string;
-  div(a: string, b: string): string;
-  eq(a: string, b: string): string;
-  /** a + (cond ? x : 0) */
-  addWhere(a: string, cond: string, x: string): string;
-}
-
-function ops(v: boolean): Ops {
-  const t = v ? 'f32x4' : 'f32';
-  const bin = (op: string) => (a: string, b: string) => `(${t}.${op} ${a} ${b})`;
-  return {
-    v,
-    load: (base) => `(${v ? 'v128' : 'f32'}.load ${at(base, '$j')})`,
-    store: (base, x) => `(${v ? 'v128' : 'f32'}.store ${at(base, '$j')} ${x})`,
-    get: (local) => `(local.get ${local}${v ? 'V' : ''})`,
-    c: (x) => (v ? `(f32x4.splat (f32.const ${x}))` : `(f32.const ${x})`),
-    add: bin('add'),
-    sub: bin('sub'),
-    mul: bin('mul'),
-    div: bin('div'),
-    eq: bin('eq'),
-    addWhere: (a, cond, x) => (v ? `(f32x4.add ${a} (v128.and ${cond} ${x}))` : `(f32.add ${a} (select ${x} (f32.const 0) ${cond}))`),
-  };
-}
-
-let label = 0;
-/** The body once per four columns while four remain, then once per column: j = 0 .. $C. */
-function rows(body: (e: Ops) => string): string {
-  const [v, s] = [`$v${label}`, `$s${label++}`];
-  return `
-    (local.set $j (i32.const 0))
-    (block ${v}d (loop ${v}
-      (br_if ${v}d (i32.ge_u (local.get $j) (local.get $C4)))
-      ${body(ops(true))}
-      (local.set $j (i32.add (local.get $j) (i32.const 4)))
-      (br ${v})))
-    (block ${s}d (loop ${s}
-      (br_if ${s}d (i32.ge_u (local.get $j) (local.get $C)))
-      ${body(ops(false))}
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br ${s})))`;
-}
 
 /** Move row pointers on by one row of $C floats. */
 const advance = (ptrs: string[]) =>

@@ -10,7 +10,7 @@ export type ColMode = 'v' | 's';
 type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, aR: number, bR: number) => void;
 
 import { LOSS_WAT, type LossKernels } from './wasm-loss-wat.js';
-import { at, f64Sum } from './wat.js';
+import { at, f64Sum, rows } from './wat.js';
 
 export type SimdKernels = LossKernels & {
   /** dst[i,:] = src[idx[i],:] for i < n rows of `rowBytes` bytes; idx is int32. */
@@ -150,57 +150,28 @@ const FIXED = `
 
   ;; Row by row into the output, which stays in cache: x is read once, in order.
   (func (export "sum_cols") (param $x i32) (param $o i32) (param $R i32) (param $C i32)
-    (local $r i32) (local $c i32) (local $C4 i32) (local $p i32) (local $q i32)
+    (local $r i32) (local $j i32) (local $C4 i32)
     (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
     (memory.fill (local.get $o) (i32.const 0) (i32.shl (local.get $C) (i32.const 2)))
-    (local.set $p (local.get $x))
     (block $rd (loop $rl
       (br_if $rd (i32.ge_u (local.get $r) (local.get $R)))
-      (local.set $c (i32.const 0))
-      (block $cd (loop $cl
-        (br_if $cd (i32.ge_u (local.get $c) (local.get $C4)))
-        (local.set $q (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2))))
-        (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (v128.load (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (local.set $c (i32.add (local.get $c) (i32.const 4)))
-        (br $cl)))
-      (block $td (loop $tl
-        (br_if $td (i32.ge_u (local.get $c) (local.get $C)))
-        (local.set $q (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2))))
-        (f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $tl)))
+      ${rows((e) => e.store('$o', e.add(e.load('$o'), e.load('$x'))))}
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $C) (i32.const 2))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rl))))
 
   (func (export "adagrad") (param $w i32) (param $a i32) (param $g i32) (param $wo i32) (param $ao i32) (param $n i32) (param $lr f32) (param $eps f32)
-    (local $i i32) (local $n4 i32) (local $o i32) (local $gv v128) (local $av v128) (local $lv v128) (local $ev v128) (local $gs f32) (local $as f32)
+    (local $i i32) (local $n4 i32) (local $gr f32) (local $grV v128) (local $acc f32) (local $accV v128)
+    (local $lrV v128) (local $epsV v128)
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (local.set $lv (f32x4.splat (local.get $lr)))
-    (local.set $ev (f32x4.splat (local.get $eps)))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $n4)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
-      (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
-      (local.set $av (f32x4.add (v128.load (i32.add (local.get $a) (local.get $o))) (f32x4.mul (local.get $gv) (local.get $gv))))
-      (v128.store (i32.add (local.get $ao) (local.get $o)) (local.get $av))
-      (v128.store (i32.add (local.get $wo) (local.get $o))
-        (f32x4.sub (v128.load (i32.add (local.get $w) (local.get $o)))
-          (f32x4.mul (local.get $lv) (f32x4.div (local.get $gv) (f32x4.sqrt (f32x4.add (local.get $av) (local.get $ev)))))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $l)))
-    (block $d2 (loop $l2
-      (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
-      (local.set $gs (f32.load (i32.add (local.get $g) (local.get $o))))
-      (local.set $as (f32.add (f32.load (i32.add (local.get $a) (local.get $o))) (f32.mul (local.get $gs) (local.get $gs))))
-      (f32.store (i32.add (local.get $ao) (local.get $o)) (local.get $as))
-      (f32.store (i32.add (local.get $wo) (local.get $o))
-        (f32.sub (f32.load (i32.add (local.get $w) (local.get $o)))
-          (f32.mul (local.get $lr) (f32.div (local.get $gs) (f32.sqrt (f32.add (local.get $as) (local.get $eps)))))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l2))))`;
+    (local.set $lrV (f32x4.splat (local.get $lr)))
+    (local.set $epsV (f32x4.splat (local.get $eps)))
+    ${rows((e) => `
+      (local.set ${e.v ? '$grV' : '$gr'} ${e.load('$g')})
+      (local.set ${e.v ? '$accV' : '$acc'} ${e.add(e.load('$a'), e.mul(e.get('$gr'), e.get('$gr')))})
+      ${e.store('$ao', e.get('$acc'))}
+      ${e.store('$wo', e.sub(e.load('$w'), e.mul(e.get('$lr'), e.div(e.get('$gr'), e.sqrt(e.add(e.get('$acc'), e.get('$eps')))))))}`,
+    { i: '$i', n: '$n', n4: '$n4' })})`;
 
 /** The module's text for a backend memory that is (threaded build) or is not shared. */
 export function kernelsWat(shared: boolean): string {

@@ -1,4 +1,5 @@
-// Pieces of WAT text shared by the kernel modules (wasm-simd-wat.ts, wasm-loss-wat.ts).
+// Pieces of WAT text shared by the kernel modules (wasm-simd-wat.ts, wasm-loss-wat.ts): element
+// addresses, float64 sums, and loops written once for four elements (SIMD) and for one (the tail).
 
 /** Byte address of float32 element `i` of the array at `base` (both WAT locals). */
 export const at = (base: string, i: string) => `(i32.add (local.get ${base}) (i32.shl (local.get ${i}) (i32.const 2)))`;
@@ -29,4 +30,61 @@ export function f64Sum(signature: string, vec: string, scalar: string): string {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l2)))
     (f32.demote_f64 (local.get $t)))`;
+}
+
+/** Expression builders for one element ($j, scalar f32) or four ($j..$j+3, f32x4). A local named
+ * $x holds the scalar; $xV its vector form (a splat, or the vector loop's own value). */
+export interface Ops {
+  v: boolean;
+  load(base: string): string;
+  store(base: string, x: string): string;
+  get(local: string): string;
+  c(x: number): string;
+  add(a: string, b: string): string;
+  sub(a: string, b: string): string;
+  mul(a: string, b: string): string;
+  div(a: string, b: string): string;
+  sqrt(a: string): string;
+  eq(a: string, b: string): string;
+  /** a + (cond ? x : 0) */
+  addWhere(a: string, cond: string, x: string): string;
+}
+
+function ops(v: boolean, i: string): Ops {
+  const t = v ? 'f32x4' : 'f32';
+  const bin = (op: string) => (a: string, b: string) => `(${t}.${op} ${a} ${b})`;
+  return {
+    v,
+    load: (base) => `(${v ? 'v128' : 'f32'}.load ${at(base, i)})`,
+    store: (base, x) => `(${v ? 'v128' : 'f32'}.store ${at(base, i)} ${x})`,
+    get: (local) => `(local.get ${local}${v ? 'V' : ''})`,
+    c: (x) => (v ? `(f32x4.splat (f32.const ${x}))` : `(f32.const ${x})`),
+    add: bin('add'),
+    sub: bin('sub'),
+    mul: bin('mul'),
+    div: bin('div'),
+    sqrt: (a) => `(${t}.sqrt ${a})`,
+    eq: bin('eq'),
+    addWhere: (a, cond, x) => (v ? `(f32x4.add ${a} (v128.and ${cond} ${x}))` : `(f32.add ${a} (select ${x} (f32.const 0) ${cond}))`),
+  };
+}
+
+let label = 0;
+/** The body once per four elements while four remain, then once per element: $j = 0 .. $C
+ * (other local names with `names`; `n4` must hold n rounded down to a multiple of 4). */
+export function rows(body: (e: Ops) => string, names = { i: '$j', n: '$C', n4: '$C4' }): string {
+  const { i, n, n4 } = names;
+  const [v, s] = [`$v${label}`, `$s${label++}`];
+  return `
+    (local.set ${i} (i32.const 0))
+    (block ${v}d (loop ${v}
+      (br_if ${v}d (i32.ge_u (local.get ${i}) (local.get ${n4})))
+      ${body(ops(true, i))}
+      (local.set ${i} (i32.add (local.get ${i}) (i32.const 4)))
+      (br ${v})))
+    (block ${s}d (loop ${s}
+      (br_if ${s}d (i32.ge_u (local.get ${i}) (local.get ${n})))
+      ${body(ops(false, i))}
+      (local.set ${i} (i32.add (local.get ${i}) (i32.const 1)))
+      (br ${s})))`;
 }
