@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { StageDef } from '../src/stage.js';
 import { accuracy, asClassifier, logits } from './shared/mlp.js';
+import { softmaxCrossEntropy } from '../src/tensors/fused-ops.js';
 import { adagradLoop, BatchSampler, constantVariable, release, truncatedWeight } from './shared/training.js';
 
 export interface TrainClassifierParams {
@@ -58,16 +59,16 @@ export const trainClassifier: StageDef<TrainClassifierParams> = {
     const model = asClassifier(vars);
     const sampler = new BatchSampler(x.shape[0], p.batch, ctx.rng);
     let bx: tf.Tensor2D | undefined;
-    let by: tf.Tensor2D | undefined;
+    let by: tf.Tensor1D | undefined;
     let losses: number[];
     try {
       losses = await adagradLoop(ctx, Object.values(vars), p,
-        // Summed cross-entropy, -sum(y * log softmax), in the stable logSoftmax form.
-        () => tf.neg(tf.sum(tf.mul(by!, tf.logSoftmax(logits(model, bx!))))) as tf.Scalar,
+        // Summed cross-entropy, -sum(y * log softmax(logits)), from the labels themselves.
+        () => softmaxCrossEntropy(by!, logits(model, bx!)),
         () => {
           const idx = tf.tensor1d(sampler.next(), 'int32');
           bx = tf.gather(x, idx);
-          by = tf.tidy(() => tf.cast(tf.oneHot(tf.gather(trainY as tf.Tensor1D, idx), classes), 'float32') as tf.Tensor2D);
+          by = tf.gather(trainY as tf.Tensor1D, idx);
           idx.dispose();
           return [bx, by];
         });

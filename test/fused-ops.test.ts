@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../src/tensors/backend.js';
-import { l1Distance, squashLogit } from '../src/tensors/fused-ops.js';
+import { l1Distance, softmaxCrossEntropy, squashLogit } from '../src/tensors/fused-ops.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -73,5 +73,22 @@ describe('l1Distance', () => {
     expect(fused.grad).toEqual(ref.grad);
     expect(fused.grad.slice(0, 5)).toEqual([3, 3, 3, 3, 3]);
     await tf.setBackend('wasm');
+  });
+});
+
+describe('softmaxCrossEntropy', () => {
+  it('matches -sum(onehot * logSoftmax) on the cpu backend, value and gradient, and checks labels', async () => {
+    const shape: [number, number] = [53, 10];
+    const z = values(53 * 10).map((v) => v * 4);
+    const labels = Int32Array.from({ length: 53 }, (_, i) => (i * 7) % 10);
+    const f = (x: tf.Tensor2D) => softmaxCrossEntropy(tf.tensor1d(labels, 'int32'), x);
+    const fused = await valueAndGrad('wasm', f, z, shape);
+    const ref = await valueAndGrad('cpu', f, z, shape);
+    expectClose(fused.value, ref.value, 1e-5);
+    expectClose(fused.grad, ref.grad, 1e-5);
+    // d/dz of row 0 sums to 0 (softmax sums to 1, one label)
+    expect(Math.abs(fused.grad.slice(0, 10).reduce((s, v) => s + v, 0))).toBeLessThan(1e-5);
+    await tf.setBackend('wasm');
+    expect(() => tf.tidy(() => softmaxCrossEntropy(tf.tensor1d([3, 10], 'int32'), tf.zeros([2, 10])))).toThrow(/label 10 is not in \[0, 9\]/);
   });
 });

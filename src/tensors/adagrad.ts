@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedTensorMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import './gradients.js'; // tfjs-core's Node bundle registers no gradients
+import { onWasmSimd } from './gradients.js';
 import { addressOf, simdKernels } from './wasm-simd.js';
 
 const KERNEL = 'PipelineAdagrad';
@@ -26,7 +26,7 @@ if (tf.getKernel(KERNEL, 'wasm') == null) tf.registerKernel({ kernelName: KERNEL
 /** New (weights, accumulator) after one Adagrad step with gradient `g`. */
 function update(w: tf.Tensor, acc: tf.Tensor, g: tf.Tensor, lr: number): [tf.Tensor, tf.Tensor] {
   const eps = tf.backend().epsilon();
-  if (tf.getBackend() === 'wasm' && simdKernels(tf.backend() as BackendWasm) && w.dtype === 'float32') {
+  if (onWasmSimd(w, acc, g)) {
     return tf.engine().runKernel(KERNEL, { w, acc, g } as unknown as NamedTensorMap, { lr, eps }) as unknown as [tf.Tensor, tf.Tensor];
   }
   return tf.tidy(() => {

@@ -22,6 +22,8 @@ export type SimdKernels = LossKernels & {
   sum_cols(x: number, out: number, rows: number, cols: number): void;
   /** out[r] = sum over c of x[r,c] */
   sum_rows(x: number, out: number, rows: number, cols: number): void;
+  /** out = dy * (y * (1 - y)) over n elements */
+  sigmoid_grad(y: number, dy: number, out: number, n: number): void;
   /** acc' = acc + g^2; w' = w - lr * g / sqrt(acc' + eps), over n elements. */
   adagrad(w: number, acc: number, g: number, wOut: number, accOut: number, n: number, lr: number, eps: number): void;
 } & {
@@ -159,6 +161,13 @@ const FIXED = `
       (local.set $x (i32.add (local.get $x) (i32.shl (local.get $C) (i32.const 2))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rl))))
+
+  ;; dy * (y * (1 - y)): the gradient of sigmoid from its output, in tfjs's order of operations.
+  (func (export "sigmoid_grad") (param $y i32) (param $dy i32) (param $o i32) (param $n i32)
+    (local $i i32) (local $n4 i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    ${rows((e) => e.store('$o', e.mul(e.load('$dy'), e.mul(e.load('$y'), e.sub(e.c(1), e.load('$y'))))),
+    { i: '$i', n: '$n', n4: '$n4' })})
 
   (func (export "adagrad") (param $w i32) (param $a i32) (param $g i32) (param $wo i32) (param $ao i32) (param $n i32) (param $lr f32) (param $eps f32)
     (local $i i32) (local $n4 i32) (local $gr f32) (local $grV v128) (local $acc f32) (local $accV v128)
