@@ -32,9 +32,16 @@ export async function tensorToRaw(t: tf.Tensor): Promise<RawTensor> {
   if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') {
     throw new Error(`cannot store a tensor of dtype ${t.dtype}`);
   }
-  const data = (await t.data()) as Float32Array | Int32Array | Uint8Array;
-  const codes = data instanceof Float32Array && data.length > 0 ? unorm8Codes(data) : undefined;
-  if (codes) return { dtype: 'unorm8', shape: t.shape.slice(), bytes: codes };
+  let data: Float32Array | Int32Array | Uint8Array | undefined;
+  if (t.dtype === 'float32' && t.size > 0) {
+    // Encode straight from the wasm heap when the tensor lives there: reading 188 MB of MNIST out
+    // first cost 80 ms. The view is used synchronously, before anything can allocate.
+    const backend = tf.backend() as unknown as { typedArrayFromHeap?(t: tf.TensorInfo): Float32Array };
+    const inPlace = tf.getBackend() === 'wasm' && backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : undefined;
+    const codes = unorm8Codes(inPlace ?? (data = (await t.data()) as Float32Array));
+    if (codes) return { dtype: 'unorm8', shape: t.shape.slice(), bytes: codes };
+  }
+  data ??= (await t.data()) as Float32Array | Int32Array | Uint8Array;
   return { dtype: t.dtype, shape: t.shape.slice(), bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
