@@ -159,3 +159,33 @@ describe('Adagrad', () => {
     await tf.setBackend('wasm');
   });
 });
+
+describe('zero-skipping matMul (mostly-zero left operand)', () => {
+  // [300, 280] with ~80% zeros, like MNIST pixels; B dense.
+  const [M, K, N] = [300, 280, 37];
+  const a = Float32Array.from(values([M, K]) as Float32Array, (v, i) => ((i * 7919) % 10 < 8 ? 0 : v));
+  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as Array<[boolean, boolean]>) {
+    it(`transposeA=${tA} transposeB=${tB}: bitwise the dense XNNPACK product, close to cpu, no leaks`, async () => {
+      const aShape = tA ? [K, M] : [M, K];
+      const bShape = tB ? [N, K] : [K, N];
+      const av = tA ? transposeOf(a, M, K) : a;
+      const bv = values(bShape);
+      const [sparse, cpu] = await both(() => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), tA, tB));
+      // A batch of two takes the dense path (the zero-skipping kernel is for single products).
+      const dense = tf.tidy(() => {
+        const a2 = tf.stack([tf.tensor(av, aShape), tf.tensor(av, aShape)]);
+        return Array.from(tf.slice(tf.matMul(a2, tf.tensor(bv, bShape), tA, tB), [0, 0, 0], [1, M, N]).dataSync());
+      });
+      expect(sparse.shape).toEqual([M, N]);
+      expect(sparse.data).toEqual(dense);
+      const scale = Math.max(...cpu.data.map(Math.abs));
+      sparse.data.forEach((v, i) => expect(Math.abs(v - cpu.data[i])).toBeLessThan(1e-5 * scale));
+    });
+  }
+});
+
+function transposeOf(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+  return out;
+}

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { addressOf, simdKernels } from './wasm-simd.js';
 
 const PATCHED = Symbol.for('pipeline.fastMatMul');
 const KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
@@ -69,6 +70,42 @@ function product(ctx: Ctx, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolea
   }
 }
 
+/** Below this many elements of A a product is too small for the zero scan to pay. */
+const SPARSE_MIN = 1 << 16;
+/** A is taken as sparse when at least this fraction of a sample of it is zero. */
+const SPARSE_FRACTION = 0.5;
+const SAMPLE = 4096;
+
+/** Mostly zeros, judged from a sample of its first elements (MNIST rows are ~80% zero). */
+function looksSparse(backend: BackendWasm, a: TensorInfo): boolean {
+  const v = backend.typedArrayFromHeap(a) as Float32Array;
+  const n = Math.min(SAMPLE, v.length);
+  let zeros = 0;
+  for (let i = 0; i < n; i++) if (v[i] === 0) zeros++;
+  return zeros >= SPARSE_FRACTION * n;
+}
+
+/** C = op(A)·op(B) for 2-D operands with our zero-skipping kernel (wasm-spmm-wat.ts), bitwise the
+ * dense product; undefined when A is small or not mostly zeros. */
+function sparseProduct(ctx: Ctx, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean): TensorInfo | undefined {
+  const k = simdKernels(ctx.backend);
+  const size = a.shape[1] * a.shape[2];
+  if (!k || a.shape[0] !== 1 || b.shape[0] !== 1 || size < SPARSE_MIN || !looksSparse(ctx.backend, a)) return undefined;
+  const temps: TensorInfo[] = [];
+  const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
+  try {
+    const x = tA ? keep(swapLast(ctx, a)) : a; // [1, M, K]
+    const w = tB ? keep(swapLast(ctx, b)) : b; // [1, K, N]
+    const [M, K, N] = [x.shape[1], x.shape[2], w.shape[2]];
+    const scratch = keep(ctx.backend.makeOutput([2 * K], 'float32'));
+    const out = ctx.backend.makeOutput([1, M, N], 'float32');
+    k.spmm(addressOf(ctx.backend, x), M, K, addressOf(ctx.backend, w), N, addressOf(ctx.backend, out), addressOf(ctx.backend, scratch));
+    return out;
+  } finally {
+    for (const t of temps) ctx.backend.disposeData(t.dataId);
+  }
+}
+
 /** One fast call per batch entry, copying slices through the wasm heap. */
 function perBatch(ctx: Ctx, x: TensorInfo, w: TensorInfo, batch: number, M: number, K: number, N: number): TensorInfo {
   const { backend } = ctx;
@@ -121,11 +158,17 @@ function wrap(original: KernelConfig, transpose: KernelFunc): KernelFunc {
     const aligned = (bA === batches || bA === 1) && (bB === batches || bB === 1);
     const plainAlready = !tA && !tB && bA === 1 && bB === 1;
     const empty = size(a.shape) === 0 || size(b.shape) === 0;
-    if (plainAlready || !aligned || empty || a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
+    if (!aligned || empty || a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
 
     const plainAttrs = { ...attrs, transposeA: false, transposeB: false };
     const plain: Plain = (x, w) =>
       original.kernelFunc({ inputs: { ...inputs, a: x, b: w }, backend, attrs: plainAttrs }) as TensorInfo;
+    if (!fused) {
+      // A training batch of pixels is mostly zeros: skip them (no epilogue to apply here).
+      const sparse = sparseProduct({ backend, transpose, plain }, a3, b3, tA, tB);
+      if (sparse) return { ...sparse, shape: [...outer, sparse.shape[1], sparse.shape[2]] };
+    }
+    if (plainAlready) return original.kernelFunc(args);
     // Flipping is only sound when the epilogue is elementwise; bias and prelu weights are per column.
     const canFlip = !fused || (inputs.bias == null && inputs.preluActivationWeights == null);
     const out = product({ backend, transpose, plain }, a3, b3, tA, tB, canFlip);

@@ -10,9 +10,10 @@ export type ColMode = 'v' | 's';
 type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, aR: number, bR: number) => void;
 
 import { LOSS_WAT, type LossKernels } from './wasm-loss-wat.js';
+import { SPMM_WAT, type SpmmKernels } from './wasm-spmm-wat.js';
 import { at, f64Sum, rows } from './wat.js';
 
-export type SimdKernels = LossKernels & {
+export type SimdKernels = LossKernels & SpmmKernels & {
   /** dst[i,:] = src[idx[i],:] for i < n rows of `rowBytes` bytes; idx is int32. */
   gather_rows(src: number, idx: number, n: number, rowBytes: number, dst: number): void;
   /** dst[C,R] = transpose of src[R,C], 4-byte elements. */
@@ -190,6 +191,7 @@ export function kernelsWat(shared: boolean): string {
   (import "env" "memory" ${shared ? '(memory 1 65536 shared)' : '(memory 1)'})
   ${FIXED}
   ${LOSS_WAT}
+  ${SPMM_WAT}
   ${binaries.join('\n')}
 )`;
 }
