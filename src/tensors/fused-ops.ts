@@ -1,7 +1,7 @@
-// Two pieces of the seed's inverse loss as single ops with their gradients: on the wasm backend
-// each direction is one of our kernels (wasm-loss-wat.ts) instead of a dozen tfjs kernels and
-// tape entries; on other backends, the same math from tfjs ops. Results agree to rounding
-// (test/fused-ops.test.ts).
+// The seed's losses as single ops with their gradients: the classifier's softmax cross-entropy and
+// the inverse's L1 distance and logit(squash(p)). On the wasm backend each direction is one of our
+// kernels (wasm-loss-wat.ts, or a short JS loop) instead of a dozen tfjs kernels and tape entries;
+// on other backends, the same math from tfjs ops. Results agree to rounding (test/fused-ops.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedTensorMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -72,7 +72,6 @@ register('PipelineSquashLogitGrad', (k, b, { p, dy }) => {
   return out;
 });
 
-const fused = onWasmSimd;
 const run = (name: string, inputs: Record<string, tf.Tensor>) =>
   tf.engine().runKernel(name, inputs as unknown as NamedTensorMap) as tf.Tensor;
 type CustomFn = Parameters<typeof tf.customGrad>[0];
@@ -101,7 +100,7 @@ const squashLogitFused = tf.customGrad(((p: tf.Tensor, save: tf.GradSaveFunc) =>
 
 /** logit(squash(p)) for a [rows, cols] p, differentiable. */
 export function squashLogit(p: tf.Tensor2D): tf.Tensor2D {
-  return fused(p) ? squashLogitFused(p) : (tf.tidy(() => logit(squash(p))) as tf.Tensor2D);
+  return onWasmSimd(p) ? squashLogitFused(p) : (tf.tidy(() => logit(squash(p))) as tf.Tensor2D);
 }
 
 /** sum|x - y| as a function of y (x is data), with its gradient written out: -step(x - y, -1),
@@ -109,7 +108,7 @@ export function squashLogit(p: tf.Tensor2D): tf.Tensor2D {
  * onto the tape and makes five passes over them backward. */
 export function l1Distance(x: tf.Tensor): (y: tf.Tensor) => tf.Scalar {
   return tf.customGrad(((y: tf.Tensor, save: tf.GradSaveFunc) => {
-    if (fused(x, y)) {
+    if (onWasmSimd(x, y)) {
       save([x, y]); // x too: a caller's x may be an intermediate of the forward pass
       return {
         value: run('PipelineSumAbsDiff', { x, y }),
@@ -125,7 +124,7 @@ export function l1Distance(x: tf.Tensor): (y: tf.Tensor) => tf.Scalar {
 /** Summed softmax cross-entropy, -sum_i log softmax(logits_i)[labels_i], for int32 class labels;
  * its gradient is (softmax - onehot(labels)) * dy. */
 export function softmaxCrossEntropy(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Scalar {
-  if (!fused(logits) || labels.dtype !== 'int32') {
+  if (!onWasmSimd(logits) || labels.dtype !== 'int32') {
     return tf.tidy(() => {
       const onehot = tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32');
       return tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)))) as tf.Scalar;

@@ -5,7 +5,9 @@
 // which includes both gradients of every matMul, runs a scalar loop ~10x slower. We re-register
 // `BatchMatMul` and `_FusedMatMul` so that such products are rewritten into calls the fast path
 // takes: transpose operands with the wasm Transpose kernel, fold a batch into rows when the right
-// operand is shared, or loop over batches. The original kernels stay the ones that do the math.
+// operand is shared, or loop over batches. The original kernels stay the ones that do the math,
+// except for a single product whose left operand is mostly zeros (a batch of MNIST pixels): that
+// goes to our zero-skipping kernel (wasm-spmm-wat.ts), which gives the same bits faster.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
