@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedTensorMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { onWasmSimd } from './gradients.js';
-import { addressOf, simdKernels } from './wasm-simd.js';
+import './gradients.js'; // tfjs-core's Node bundle registers no gradients
+import { addressOf, onWasmSimd, simdKernels } from './wasm-simd.js';
 
 type Kernels = NonNullable<ReturnType<typeof simdKernels>>;
 const size = (t: TensorInfo) => tf.util.sizeFromShape(t.shape);

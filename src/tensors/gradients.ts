@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { addressOf, simdKernels } from './wasm-simd.js';
+import { addressOf, onWasmSimd, simdKernels } from './wasm-simd.js';
 
 type Grad = tf.GradConfig;
 
@@ -23,11 +23,6 @@ const sigmoidGrad: KernelFunc = ({ inputs, backend }) => {
 };
 if (tf.getKernel(SIGMOID_GRAD, 'wasm') == null) tf.registerKernel({ kernelName: SIGMOID_GRAD, backendName: 'wasm', kernelFunc: sigmoidGrad });
 
-/** True when our wasm kernels can take these float32 tensors of one shape. */
-export function onWasmSimd(...ts: tf.Tensor[]): boolean {
-  return tf.getBackend() === 'wasm' && simdKernels(tf.backend() as BackendWasm) !== undefined &&
-    ts.every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, ts[0].shape));
-}
 const bu = tf.backend_util;
 
 /** Sum a broadcast gradient back down to the input's shape. */

@@ -46,6 +46,12 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   return instances.get(memoryOf(backend));
 }
 
+/** True when our wasm kernels can take these float32 tensors of one shape. */
+export function onWasmSimd(...ts: tf.Tensor[]): boolean {
+  return tf.getBackend() === 'wasm' && simdKernels(tf.backend() as BackendWasm) !== undefined &&
+    ts.every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, ts[0].shape));
+}
+
 /** A tensor's byte address in the backend's memory. */
 export function addressOf(backend: BackendWasm, t: TensorInfo): number {
   return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(t.dataId).memoryOffset;
