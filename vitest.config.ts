@@ -1,8 +1,22 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // The package's own name resolves to its TypeScript sources under vitest, as tsc resolves it
+    // through the `source` export condition (the built stages import the sdk by package name).
+    alias: [
+      { find: /^mlpipe\/sdk\/(.*)$/, replacement: here('./src/sdk/$1.ts') },
+      { find: /^mlpipe\/sdk$/, replacement: here('./src/sdk/index.ts') },
+      { find: /^mlpipe\/stages$/, replacement: here('./stages/index.ts') },
+      { find: /^mlpipe$/, replacement: here('./src/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/build.ts'],
     // Stage tests train small models on the wasm backend: seconds, not milliseconds.
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const argv = process.argv.slice(2);
 const repeatAt = argv.indexOf('--repeat');
 const rounds = repeatAt >= 0 ? Number(argv.splice(repeatAt, 2)[1]) : 2;

@@ -3,9 +3,9 @@
 // Runs the built-in kernels first, then installs the rewrite in the same process, so both columns
 // see the same heap and JIT state.
 import * as tf from '@tensorflow/tfjs-core';
-import { installFastMatMul } from '../src/tensors/wasm-matmul.js';
-import { installFastGather } from '../src/tensors/wasm-gather.js';
-import '../src/tensors/gradients.js'; // tfjs-core's Node bundle registers no gradients
+import { installFastMatMul } from '../src/backend/wasm-matmul.js';
+import { installFastGather } from '../src/backend/wasm-gather.js';
+import '../src/backend/gradients.js'; // tfjs-core's Node bundle registers no gradients
 
 type Loss = 'softmax-log' | 'logSoftmax' | 'softmaxCrossEntropy';
 interface StepVariant { loss: Loss; fusedBias?: boolean; gather?: boolean }
@@ -145,7 +145,7 @@ const VARIANTS: StepVariant[] = [
 async function main(): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (THREADS > 0) {
-    const { enableWasmThreads } = await import('../src/tensors/wasm-threads.js');
+    const { enableWasmThreads } = await import('../src/backend/wasm-threads.js');
     enableWasmThreads(THREADS);
   } else wasm.setThreadsCount(1);
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');

@@ -5,11 +5,13 @@
 // is tfjs engine and JS overhead. Timers add a little to each kernel: compare rows, not totals.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
-import type { Artifact, StageDef } from '../src/stage.js';
-import { readStageFiles } from '../src/runner/files.js';
-import { initBackend } from '../src/tensors/backend.js';
-import { Rng } from '../src/tensors/rng.js';
-import { registry } from '../stages/index.js';
+import type { Artifact, StageDef } from '../src/sdk/stage.js';
+import { readStageFiles } from '../src/keys/source-files.js';
+import { initBackend } from '../src/backend/index.js';
+import { Rng } from '../src/sdk/rng.js';
+import { loadRegistry } from '../src/runner/stage-plugins.js';
+
+const registry = await loadRegistry();
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {

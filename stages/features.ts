@@ -1,9 +1,9 @@
 // Inverse projection of each last-hidden-layer unit on its own (one-hot * a huge scale): the
 // seed's "visualizing features".
 import * as tf from '@tensorflow/tfjs-core';
-import type { StageDef } from '../src/stage.js';
+import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, asInverse, invert } from './shared/mlp.js';
-import { tensorGrid } from './shared/pictures.js';
+import { tensorGrid } from 'mlpipe/sdk/pictures';
 
 export interface FeaturesParams { scale: number; round: number }
 
@@ -22,7 +22,7 @@ export function roundLikeNumpy(values: Float32Array, step: number): Float32Array
   return out;
 }
 
-export const features: StageDef<FeaturesParams> = {
+export const features = defineStage<FeaturesParams>({
   type: 'features',
   version: 1,
   source: import.meta.url,
@@ -54,4 +54,4 @@ export const features: StageDef<FeaturesParams> = {
       pictures: { features: tensorGrid(images) },
     };
   },
-};
+});

@@ -1,12 +1,12 @@
 // Keep the training samples the classifier is confident about, so the inverse is not trained on
 // the classifier's confusions (the seed's `confidence > .8` mask).
 import * as tf from '@tensorflow/tfjs-core';
-import type { StageDef } from '../src/stage.js';
+import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, inChunks, logits } from './shared/mlp.js';
 
 export interface FilterConfidentParams { threshold: number; requireCorrect: boolean }
 
-export const filterConfident: StageDef<FilterConfidentParams> = {
+export const filterConfident = defineStage<FilterConfidentParams>({
   type: 'filter-confident',
   version: 1,
   source: import.meta.url,
@@ -51,4 +51,4 @@ export const filterConfident: StageDef<FilterConfidentParams> = {
       metrics: { kept: kept.length, keptFraction: n === 0 ? 0 : kept.length / n },
     };
   },
-};
+});

@@ -1,14 +1,13 @@
 // Generate digits: optimise a last-hidden-layer pre-activation until the classifier is sure of a
 // class, then project it back to pixels with the inverse (the seed's `generate`).
 import * as tf from '@tensorflow/tfjs-core';
-import type { StageDef } from '../src/stage.js';
+import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, asInverse, invert, logitsFromHidden } from './shared/mlp.js';
-import { tensorGrid } from './shared/pictures.js';
-import '../src/tensors/gradients.js';
+import { tensorGrid } from 'mlpipe/sdk/pictures';
 
 export interface GenerateParams { classes: number[]; steps: number; learningRate: number }
 
-export const generate: StageDef<GenerateParams> = {
+export const generate = defineStage<GenerateParams>({
   type: 'generate',
   version: 1,
   source: import.meta.url,
@@ -64,4 +63,4 @@ export const generate: StageDef<GenerateParams> = {
       targets.dispose();
     }
   },
-};
+});

@@ -1,5 +1,6 @@
-// The stage registry: YAML `uses:` name -> stage definition.
-import type { Registry } from '../src/stage.js';
+// The built-in stages: a plugin like any other, loaded by package name (`mlpipe/stages`) through
+// the same entry point as a user's stages. Its default export is the list of stage definitions.
+import type { StageDef } from 'mlpipe/sdk/stage';
 import { filterConfident } from './filter-confident.js';
 import { features } from './features.js';
 import { generate } from './generate.js';
@@ -8,6 +9,5 @@ import { reconstruct } from './reconstruct.js';
 import { trainClassifier } from './train-classifier.js';
 import { trainInverse } from './train-inverse.js';
 
-const stages = [load, trainClassifier, filterConfident, trainInverse, reconstruct, generate, features];
-
-export const registry: Registry = Object.fromEntries(stages.map((s) => [s.type, s]));
+const stages: StageDef[] = [load, trainClassifier, filterConfident, trainInverse, reconstruct, generate, features];
+export default stages;

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { StageDef } from '../src/stage.js';
+import { defineStage } from 'mlpipe/sdk/stage';
 import { IMAGES_MAGIC, LABELS_MAGIC, parseIdx } from './shared/idx.js';
 
 export interface LoadParams { path: string; train: number; test: number; scale: boolean }
@@ -52,10 +52,12 @@ function split(
   return { x: tf.tensor2d(x, [want, pixels]), y: tf.tensor1d(y, 'int32') };
 }
 
-export const load: StageDef<LoadParams> = {
+export const load = defineStage<LoadParams>({
   type: 'load',
   version: 1,
   source: import.meta.url,
+  // Builds tensors from the bytes it is handed; no kernel runs, so kernel code is not in its key.
+  kernels: false,
   description: 'Read MNIST-style IDX files (plain or .gz) into train/test tensors.',
   params: {
     type: 'object',
@@ -110,4 +112,4 @@ export const load: StageDef<LoadParams> = {
       metrics: { train: p.train, test: p.test },
     };
   },
-};
+});

@@ -1,14 +1,13 @@
 // Project test samples through the classifier and back with the trained inverse: the seed's
 // "first 36 test samples and their projections".
 import * as tf from '@tensorflow/tfjs-core';
-import type { StageDef } from '../src/stage.js';
-import { sideBySide } from '../src/render/grid.js';
+import { defineStage } from 'mlpipe/sdk/stage';
+import { sideBySide, tensorGrid } from 'mlpipe/sdk/pictures';
 import { asClassifier, asInverse, hiddenPre, invert, predict } from './shared/mlp.js';
-import { tensorGrid } from './shared/pictures.js';
 
 export interface ReconstructParams { count: number }
 
-export const reconstruct: StageDef<ReconstructParams> = {
+export const reconstruct = defineStage<ReconstructParams>({
   type: 'reconstruct',
   version: 1,
   source: import.meta.url,
@@ -53,4 +52,4 @@ export const reconstruct: StageDef<ReconstructParams> = {
       pictures: { reconstruct: sideBySide([tensorGrid(originals), tensorGrid(reconstructions)]) },
     };
   },
-};
+});

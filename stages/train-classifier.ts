@@ -1,10 +1,10 @@
 // The seed's classifier: a 784-H1-H2-10 sigmoid MLP trained with Adagrad on summed softmax
 // cross-entropy, mini-batches drawn from shuffled epochs.
 import * as tf from '@tensorflow/tfjs-core';
-import type { StageDef } from '../src/stage.js';
+import { defineStage } from 'mlpipe/sdk/stage';
 import { accuracy, asClassifier, logits } from './shared/mlp.js';
-import { softmaxCrossEntropy } from '../src/tensors/fused-ops.js';
-import { adagradLoop, BatchSampler, constantVariable, release, truncatedWeight } from './shared/training.js';
+import { softmaxCrossEntropy } from 'mlpipe/sdk/losses';
+import { adagradLoop, BatchSampler, constantVariable, release, truncatedWeight } from 'mlpipe/sdk/training';
 
 export interface TrainClassifierParams {
   hidden: [number, number];
@@ -17,7 +17,7 @@ export interface TrainClassifierParams {
   logEvery: number;
 }
 
-export const trainClassifier: StageDef<TrainClassifierParams> = {
+export const trainClassifier = defineStage<TrainClassifierParams>({
   type: 'train-classifier',
   version: 1,
   source: import.meta.url,
@@ -82,4 +82,4 @@ export const trainClassifier: StageDef<TrainClassifierParams> = {
       metrics: { accuracy: acc, loss: losses, finalLoss: losses[losses.length - 1] },
     };
   },
-};
+});

@@ -1,10 +1,10 @@
 // Train the inverse matrices that project the classifier's last hidden layer back to pixels,
 // with the seed's loss: L1 pixel distance plus a penalty keeping l1_inv inside logit's domain.
 import * as tf from '@tensorflow/tfjs-core';
-import type { StageDef } from '../src/stage.js';
-import { l1Distance } from '../src/tensors/fused-ops.js';
+import { defineStage } from 'mlpipe/sdk/stage';
+import { l1Distance } from 'mlpipe/sdk/losses';
 import { asClassifier, hiddenPre, l1Inverse, pixelsFromL1, type Classifier, type Inverse } from './shared/mlp.js';
-import { adagradLoop, BatchSampler, release, truncatedWeight } from './shared/training.js';
+import { adagradLoop, BatchSampler, release, truncatedWeight } from 'mlpipe/sdk/training';
 
 export interface TrainInverseParams {
   steps: number;
@@ -27,7 +27,7 @@ function keptHiddenPre(model: Classifier, trainX: tf.Tensor2D, kept: Int32Array,
   return out;
 }
 
-export const trainInverse: StageDef<TrainInverseParams> = {
+export const trainInverse = defineStage<TrainInverseParams>({
   type: 'train-inverse',
   version: 1,
   source: import.meta.url,
@@ -101,4 +101,4 @@ export const trainInverse: StageDef<TrainInverseParams> = {
       metrics: { loss: losses, finalLoss: losses[losses.length - 1], kept: kept.length },
     };
   },
-};
+});

@@ -2,8 +2,8 @@
 // bitwise identical; anything else stays float32.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeStored, rawToTensor, tensorToRaw } from '../src/tensors/bytes.js';
-import { encodeNpy } from '../src/render/npy.js';
+import { decodeStored, rawToTensor, tensorToRaw } from '../src/store/tensor-bytes.js';
+import { encodeNpy } from '../src/store/npy.js';
 import { disposeAll, mnist, ready, same } from './stages/_ctx.js';
 
 beforeAll(ready);

@@ -7,15 +7,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunCache } from '../src/cache/run-cache.js';
+import { RunCache } from '../src/store/run-cache.js';
 import { runPipeline } from '../src/runner/run.js';
-import { registry } from '../stages/index.js';
+import { registry } from './helpers/builtin.js';
 
 const smoke = join(import.meta.dirname, '..', 'experiments', 'smoke.yaml');
 
 async function outputsOf(set: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-det-'));
-  const r = await runPipeline({ file: smoke, registry, set, cacheRoot: join(dir, 'cache'), runsRoot: join(dir, 'runs'), silent: true, log: () => undefined });
+  const r = await runPipeline({ file: smoke, registry, set, cacheRoot: join(dir, 'cache'), runsRoot: join(dir, 'runs') });
   expect(r.computed).toBe(7);
   return Object.fromEntries([...r.outcomes].map(([id, o]) => [id, o.entry!.outputs]));
 }
@@ -36,12 +36,12 @@ describe('determinism across wasm thread counts', () => {
   it('the CLI with 2 wasm threads gives the same output tensors as 1 thread', async () => {
     const one = await outputsOf();
     const dir = mkdtempSync(join(tmpdir(), 'pipeline-det-'));
-    const cli = join(import.meta.dirname, '..', 'dist', 'src', 'cli.js');
+    const cli = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
     const r = spawnSync('node', [cli, 'run', smoke, '--cache', join(dir, 'cache'), '--runs', join(dir, 'runs')],
       { encoding: 'utf8', env: { ...process.env, PIPELINE_WASM_THREADS: '2' } });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const cache = new RunCache(join(dir, 'cache'));
+    const cache = RunCache.local(join(dir, 'cache'));
     const entries = await cache.index.all();
     await cache.index.close();
     const two = Object.fromEntries(entries.map((e) => [e.stageId, e.outputs]));

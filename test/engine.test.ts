@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunOptions } from '../src/runner/run.js';
-import { RunCache } from '../src/cache/run-cache.js';
+import { RunCache } from '../src/store/run-cache.js';
 import { runIn } from './cache-commands/helpers.js';
 import { calls, resetCalls } from './fixtures/engine-stages.js';
 
@@ -72,7 +72,7 @@ describe('cache', () => {
   it('a blob altered on disk is detected, not used, and recomputed', async () => {
     const first = await run('base.yaml');
     const entry = first.outcomes.get('numbers')!.entry!;
-    const cache = new RunCache(join(dir, 'cache'));
+    const cache = RunCache.local(join(dir, 'cache'));
     const blob = cache.blobs.path(entry.outputs.values.x.hash);
     await cache.close();
     const bytes = readFileSync(blob);

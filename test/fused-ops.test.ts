@@ -4,8 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend } from '../src/tensors/backend.js';
-import { l1Distance, softmaxCrossEntropy, squashLogit } from '../src/tensors/fused-ops.js';
+import { initBackend } from '../src/backend/index.js';
+import { l1Distance, softmaxCrossEntropy, squashLogit } from '../src/sdk/losses.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -31,7 +31,7 @@ async function valueAndGrad(backend: string, f: (x: tf.Tensor2D) => tf.Tensor, x
     return (w ? tf.sum(tf.mul(y, tf.tensor(w, y.shape))) : tf.sum(y)) as tf.Scalar;
   };
   const value = tf.tidy(() => Array.from(f(xt).dataSync()));
-  const grad = tf.tidy(() => Array.from(tf.grad(loss)(xt).dataSync()));
+  const grad = tf.tidy(() => Array.from(tf.grad(loss as (x: tf.Tensor) => tf.Tensor)(xt).dataSync()));
   xt.dispose();
   expect(tf.memory().numTensors).toBe(before);
   return { value, grad };

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigErrors, formatError } from '../src/config/index.js';
 import { runPipeline, type RunOptions, type RunResult } from '../src/runner/run.js';
-import { RunCache } from '../src/cache/run-cache.js';
-import { registry } from '../stages/index.js';
+import { RunCache } from '../src/store/run-cache.js';
+import { registry } from './helpers/builtin.js';
 
 const root = join(import.meta.dirname, '..');
 const sweepFile = join(root, 'test', 'fixtures', 'sweep-smoke.yaml');
@@ -18,7 +18,7 @@ beforeEach(() => {
 });
 
 const run = (opts: Partial<RunOptions> = {}) =>
-  runPipeline({ file: sweepFile, registry, cacheRoot: join(dir, 'cache'), runsRoot: join(dir, 'runs'), silent: true, log: () => undefined, jobs: 2, ...opts });
+  runPipeline({ file: sweepFile, registry, cacheRoot: join(dir, 'cache'), runsRoot: join(dir, 'runs'), jobs: 2, ...opts });
 
 /** How many times each stage id was computed. */
 function computedPerStage(r: RunResult): Record<string, number> {
@@ -55,8 +55,6 @@ describe('sweep', () => {
       set: ['confident.threshold=0.6', 'inverse.steps=20'],
       cacheRoot: join(dir, 'alone-cache'),
       runsRoot: join(dir, 'runs'),
-      silent: true,
-      log: () => undefined,
     });
     const v4 = sweep.sweep!.manifests[3];
     for (const [id, stage] of Object.entries(alone.manifest.stages)) {
@@ -69,7 +67,7 @@ describe('sweep', () => {
     const [a, b] = await Promise.all([run({ jobs: 2 }), run({ jobs: 1 })]);
     expect(a.ok && b.ok).toBe(true);
     expect(a.sweep!.rows.map((r) => r.metrics)).toEqual(b.sweep!.rows.map((r) => r.metrics));
-    const cache = new RunCache(join(dir, 'cache'));
+    const cache = RunCache.local(join(dir, 'cache'));
     const all = await cache.index.all();
     for (const e of all) expect(await cache.lookup(e.key)).toBeDefined();
     const entries = all.length;

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { installFastGather } from '../src/tensors/wasm-gather.js';
-import { loadSimdKernels } from '../src/tensors/wasm-simd.js';
+import { installFastGather } from '../src/backend/wasm-gather.js';
+import { loadSimdKernels } from '../src/backend/wasm-simd.js';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');

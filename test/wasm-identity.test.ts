@@ -3,8 +3,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import '../src/tensors/gradients.js';
-import { installSharedIdentity } from '../src/tensors/wasm-identity.js';
+import { registerGradients } from '../src/backend/gradients.js';
+
+// tfjs-core's Node bundle has no gradients; initBackend registers ours, this test may not call it.
+registerGradients();
+import { installSharedIdentity } from '../src/backend/wasm-identity.js';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');

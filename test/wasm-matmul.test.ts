@@ -5,8 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import '../src/tensors/gradients.js'; // BatchMatMul's gradient (tfjs-core's Node bundle has none)
-import { installFastMatMul } from '../src/tensors/wasm-matmul.js';
+import { registerGradients } from '../src/backend/gradients.js';
+
+// tfjs-core's Node bundle has no gradients; initBackend registers ours, this test may not call it.
+registerGradients();
+import { installFastMatMul } from '../src/backend/wasm-matmul.js';
 
 const FLAGS: Array<[boolean, boolean]> = [[false, false], [true, false], [false, true], [true, true]];
 

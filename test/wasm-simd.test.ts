@@ -6,9 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend } from '../src/tensors/backend.js';
-import { Adagrad } from '../src/tensors/adagrad.js';
-import { kernelsWat, simdKernels } from '../src/tensors/wasm-simd.js';
+import { initBackend } from '../src/backend/index.js';
+import { Adagrad } from '../src/sdk/adagrad.js';
+import { kernelsWat, simdKernels } from '../src/backend/wasm-simd.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 beforeAll(async () => {

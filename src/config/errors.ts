@@ -56,3 +56,9 @@ export class ConfigErrors extends Error {
     this.errors = sorted;
   }
 }
+
+/** Bad input that is not in a file: an unknown stage for --force, a cache key that matches
+ * nothing, a bad option value. Like ConfigErrors it means exit status 2 and nothing was done. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -2,7 +2,7 @@
 // one validation pass. Throws ConfigErrors listing every problem, each at FILE:LINE:COL.
 import * as path from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
-import type { Registry } from '../stage.js';
+import type { Registry } from '../sdk/stage.js';
 import { ConfigErrors, SET_ARG_PREFIX } from './errors.js';
 import type { ConfigError, Position } from './errors.js';
 import { loadLayer } from './layers.js';
@@ -12,17 +12,18 @@ import type { SetEntry } from './merge.js';
 import type { OriginMap, Path, Tracked } from './origins.js';
 import { validateMerged } from './validate.js';
 import { cleanMessage } from './yaml-source.js';
-import type { PipelineConfig } from './validate.js';
+import type { PipelineConfig } from './types.js';
 
-export type { StageConfig, PipelineConfig } from './validate.js';
+export type { StageConfig, PipelineConfig } from './types.js';
 export type { Position, ConfigError } from './errors.js';
-export { ConfigErrors, formatError } from './errors.js';
+export { ConfigErrors, formatError, UsageError } from './errors.js';
 export type { SetEntry } from './merge.js';
 export type { NodeOrigin, Path, Tracked } from './origins.js';
 export { OriginMap } from './origins.js';
 export { applySetEntries } from './merge.js';
 export { unsweepable, validateMerged } from './validate.js';
 export { resolveSetPath } from './set-paths.js';
+export { parseRef, type Ref } from './references.js';
 
 export interface LoadedConfig {
   /** Validated, defaults applied, plain JSON. */

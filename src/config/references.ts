@@ -1,7 +1,7 @@
 // Checks that need the whole graph rather than one value: every input names a declared input,
 // points at an existing stage and output of the right artifact kind, and nothing depends on
 // itself. Runs after schema validation, on the config with defaults applied.
-import type { Registry, StageDef } from '../stage.js';
+import type { Registry, StageDef } from '../sdk/stage.js';
 import type { ConfigError, Position } from './errors.js';
 import { isObject } from './json.js';
 import type { OriginMap } from './origins.js';
@@ -10,6 +10,14 @@ import { didYouMean } from './suggest.js';
 interface Edge { to: string; pos: Position | undefined }
 
 const list = (names: string[]): string => names.join(', ');
+
+/** An input reference as written: `stage` (that stage's first declared output) or
+ * `stage.output`. */
+export interface Ref { stage: string; output?: string }
+export function parseRef(ref: string): Ref {
+  const dot = ref.indexOf('.');
+  return dot < 0 ? { stage: ref } : { stage: ref.slice(0, dot), output: ref.slice(dot + 1) };
+}
 
 export function checkReferences(config: Record<string, unknown>, registry: Registry, origins: OriginMap): ConfigError[] {
   const errors: ConfigError[] = [];
@@ -41,9 +49,7 @@ export function checkReferences(config: Record<string, unknown>, registry: Regis
         continue;
       }
       if (typeof ref !== 'string') continue; // type error already reported
-      const dot = ref.indexOf('.');
-      const refId = dot < 0 ? ref : ref.slice(0, dot);
-      const outName = dot < 0 ? undefined : ref.slice(dot + 1);
+      const { stage: refId, output: outName } = parseRef(ref);
       if (!Object.hasOwn(stages, refId)) {
         add(valuePos, `input "${name}": unknown stage "${refId}"${didYouMean(refId, ids) || `; stages: ${list(ids)}`}`);
         continue;

@@ -1,7 +1,7 @@
 // The one JSON schema a merged pipeline config must satisfy: the pipeline's own keys plus, per
 // stage type, its params schema (selected by `uses` through if/then).
-import type { Registry } from '../stage.js';
-import { BACKENDS } from '../tensors/backend.js';
+import type { Registry } from '../sdk/stage.js';
+import { BACKENDS } from '../backend/index.js';
 import { isObject } from './json.js';
 
 /** Keys a file may have that are consumed while loading and never reach the schema. */

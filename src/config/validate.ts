@@ -2,8 +2,7 @@
 // the override paths of sweep/variants, then the graph checks. Every problem is collected.
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import type { Registry } from '../stage.js';
-import type { BackendChoice } from '../tensors/backend.js';
+import type { Registry } from '../sdk/stage.js';
 import { ajvErrorsToConfigErrors } from './ajv-messages.js';
 import type { ConfigError, Position } from './errors.js';
 import { cloneJson, isObject } from './json.js';
@@ -12,16 +11,8 @@ import { checkReferences } from './references.js';
 import { buildSchema } from './schema.js';
 import { resolveSetPath } from './set-paths.js';
 import { didYouMean } from './suggest.js';
+import type { PipelineConfig } from './types.js';
 
-export interface StageConfig { uses: string; with: Record<string, unknown>; inputs: Record<string, string> }
-export interface PipelineConfig {
-  name: string;
-  seed: number;
-  backend: BackendChoice;
-  stages: Record<string, StageConfig>;
-  sweep?: Record<string, unknown[]>;
-  variants?: Record<string, unknown>[];
-}
 
 const validators = new WeakMap<Registry, ValidateFunction>();
 

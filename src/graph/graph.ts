@@ -1,6 +1,7 @@
 // Stage instances and their order. The config layer has already checked references and cycles
 // (with file positions); this turns a validated config into nodes the executor can walk.
-import type { Registry, StageDef } from '../stage.js';
+import { parseRef, type PipelineConfig } from '../config/index.js';
+import type { Registry, StageDef } from '../sdk/stage.js';
 
 export interface InputRef {
   stage: string;
@@ -25,47 +26,39 @@ export interface Graph {
   order: string[];
 }
 
-export interface GraphConfig {
-  name: string;
-  seed: number;
-  stages: Record<string, { uses: string; with: Record<string, unknown>; inputs: Record<string, string> }>;
-}
-
-/** "stage" means that stage's first declared output; "stage.output" names one. */
-export function parseRef(ref: string, registry: Registry, stages: GraphConfig['stages']): InputRef {
-  const dot = ref.indexOf('.');
-  const stage = dot < 0 ? ref : ref.slice(0, dot);
+/** A reference resolved: a bare `stage` means that stage's first declared output. */
+function inputRef(ref: string, registry: Registry, stages: PipelineConfig['stages']): InputRef {
+  const { stage, output } = parseRef(ref);
   const def = registry[stages[stage]?.uses ?? ''];
   if (!def) throw new Error(`input refers to unknown stage "${stage}"`);
-  const output = dot < 0 ? Object.keys(def.outputs)[0] : ref.slice(dot + 1);
-  return { stage, output };
+  return { stage, output: output ?? Object.keys(def.outputs)[0] };
 }
 
-export function buildGraph(config: GraphConfig, registry: Registry): Graph {
+export function buildGraph(config: Pick<PipelineConfig, 'name' | 'seed' | 'stages'>, registry: Registry): Graph {
   const nodes = new Map<string, StageNode>();
   for (const [id, s] of Object.entries(config.stages)) {
     const def = registry[s.uses];
     if (!def) throw new Error(`stage "${id}": unknown stage type "${s.uses}"`);
     const inputs = Object.fromEntries(
-      Object.entries(s.inputs ?? {}).map(([name, ref]) => [name, parseRef(ref, registry, config.stages)]),
+      Object.entries(s.inputs ?? {}).map(([name, ref]) => [name, inputRef(ref, registry, config.stages)]),
     );
     nodes.set(id, { id, stageId: id, def, seed: config.seed, params: s.with ?? {}, inputs });
   }
   return { name: config.name, nodes, order: topoOrder(nodes) };
 }
 
+/** Dependencies first, in file order otherwise. The graph is acyclic: the config layer's
+ * reference check (config/references.ts) is the one cycle check and reports any with positions. */
 export function topoOrder(nodes: Map<string, StageNode>): string[] {
   const order: string[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (id: string, path: string[]): void => {
-    if (state.get(id) === 'done') return;
-    if (state.get(id) === 'visiting') throw new Error(`cycle: ${[...path, id].join(' -> ')}`);
-    state.set(id, 'visiting');
-    for (const ref of Object.values(nodes.get(id)!.inputs)) visit(ref.stage, [...path, id]);
-    state.set(id, 'done');
+  const seen = new Set<string>();
+  const visit = (id: string): void => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const ref of Object.values(nodes.get(id)!.inputs)) visit(ref.stage);
     order.push(id);
   };
-  for (const id of nodes.keys()) visit(id, []);
+  for (const id of nodes.keys()) visit(id);
   return order;
 }
 

@@ -1,9 +1,8 @@
 // One graph for a whole sweep. Stage instances that are the same in several variants (same type,
-// code, params, seed and the same upstream instances: hence the same cache key) become a single
+// code, params, seed and the same upstream instances: hence the same cache key, keys/recipe.ts) become a single
 // node, so shared upstream stages run once for the whole sweep.
-import { hashJson } from '../cache/hash.js';
-import { sourceHash } from '../cache/source-hash.js';
-import type { Registry } from '../stage.js';
+import { instanceIdentity } from '../keys/recipe.js';
+import type { Registry } from '../sdk/stage.js';
 import { buildGraph, topoOrder, type Graph, type StageNode } from './graph.js';
 import type { Variant } from './sweep.js';
 
@@ -20,14 +19,7 @@ export function buildSweepGraph(variants: Variant[], registry: Registry): SweepG
     const identityOf: Record<string, string> = {};
     for (const id of graph.order) {
       const n = graph.nodes.get(id)!;
-      const identity = hashJson({
-        stage: n.def.type,
-        version: n.def.version,
-        code: sourceHash(n.def.source),
-        params: n.params,
-        seed: n.seed,
-        inputs: Object.fromEntries(Object.entries(n.inputs).map(([k, r]) => [k, [identityOf[r.stage], r.output]])),
-      });
+      const identity = instanceIdentity(n, identityOf);
       identityOf[id] = identity;
       const seen = byIdentity.get(identity);
       if (seen) seen.users.push(variant.id);

@@ -14,7 +14,7 @@ import {
   type SetEntry,
   unsweepable,
 } from '../config/index.js';
-import type { Registry } from '../stage.js';
+import type { Registry } from '../sdk/stage.js';
 
 export interface Variant {
   /** Short, filesystem-safe and unique, e.g. `v3`. */

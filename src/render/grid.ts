@@ -1,6 +1,8 @@
 // Pure picture building: rows of flattened grey cells -> one GreyImage grid. Each cell is min-max
 // normalised on its own, as matplotlib's imshow does, so faint reconstructions stay visible.
-import type { GreyImage } from '../stage.js';
+
+/** A grey-scale picture, row-major, one byte per pixel (0 black .. 255 white). */
+export interface GreyImage { width: number; height: number; pixels: Uint8Array }
 
 export interface GridOptions {
   /** Cells per row; default ceil(sqrt(count)). */

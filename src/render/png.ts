@@ -1,7 +1,7 @@
 // GreyImage -> PNG bytes. 8-bit grey-scale (colour type 0): a third the size of RGBA and exactly
 // what the pictures are.
 import pngjs from 'pngjs';
-import type { GreyImage } from '../stage.js';
+import type { GreyImage } from './grid.js';
 
 export function encodePng(img: GreyImage): Buffer {
   if (img.pixels.length !== img.width * img.height) {

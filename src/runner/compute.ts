@@ -1,10 +1,10 @@
 // Computing one stage instance and storing its result: the same code whether the stage runs in
 // this process or in a worker. Params and seed come from the key parts, so what runs is exactly
 // what the key describes.
-import type { KeyParts } from '../cache/key.js';
-import type { CacheEntry, RunCache } from '../cache/run-cache.js';
-import type { Artifact, StageDef, StageFile, StageResult } from '../stage.js';
-import { Rng } from '../tensors/rng.js';
+import type { KeyParts } from '../keys/recipe.js';
+import type { CacheEntry, RunCache } from '../store/run-cache.js';
+import type { Artifact, StageDef, StageFile, StageResult } from '../sdk/stage.js';
+import { Rng } from '../sdk/rng.js';
 
 export interface Identity {
   key: string;

@@ -1,23 +1,16 @@
 // Walks the stage graph: for each stage, compute its key from everything that determines it,
 // serve it from the cache or compute it, and store the result. Independent stages run
 // concurrently (each waits only for its own inputs). Knows nothing about how progress is shown.
-import { cacheKey, type KeyParts } from '../cache/key.js';
-import { CorruptBlobError, type CacheEntry, type RunCache } from '../cache/run-cache.js';
 import type { Graph, InputRef, StageNode } from '../graph/graph.js';
-import type { Artifact, GreyImage, StageFile } from '../stage.js';
+import { cacheKey, keyParts, type KeyParts } from '../keys/recipe.js';
+import { readStageFiles } from '../keys/source-files.js';
+import type { Artifact, GreyImage, StageFile } from '../sdk/stage.js';
+import { CorruptBlobError, type CacheEntry, type RunCache } from '../store/run-cache.js';
 import { computeStage, type Identity } from './compute.js';
-import { readStageFiles } from './files.js';
-import { keyParts } from './key-parts.js';
+import type { StageEvent } from './events.js';
 import type { StageJob } from './job.js';
 import { JobFailed, type WorkerPool } from './worker-pool.js';
 
-export type StageEvent =
-  | { type: 'hit'; id: string; key: string }
-  | { type: 'start'; id: string; key: string }
-  | { type: 'progress'; id: string; step: number; total: number; loss?: number }
-  | { type: 'done'; id: string; key: string; ms: number }
-  | { type: 'recompute'; id: string; reason: string }
-  | { type: 'fail'; id: string; error: Error };
 
 export interface StageOutcome {
   id: string;

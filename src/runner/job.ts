@@ -1,6 +1,6 @@
 // One stage instance as a self-contained job: everything a process needs to compute it given only
 // the cache. This is the unit a worker process runs today and a queue worker could run tomorrow.
-import type { CacheEntry } from '../cache/run-cache.js';
+import type { CacheEntry } from '../store/run-cache.js';
 import type { Identity } from './compute.js';
 
 export interface StageJob extends Identity {

@@ -1,12 +1,11 @@
 // `pipeline plan` (and `why`): each stage's key and whether it would hit, without computing
 // anything. A miss is explained against the nearest cached entry of the same stage id, part by
-// part (src/cache/explain.ts). Looking never counts as using: entries' lastUsed is left alone.
-import { Explainer } from '../cache/explain.js';
-import { cacheKey, shortKey } from '../cache/index.js';
-import type { CacheEntry, RunCache } from '../cache/run-cache.js';
+// part (explain.ts). Looking never counts as using: entries' lastUsed is left alone.
 import type { Graph, StageNode } from '../graph/graph.js';
-import { readStageFiles } from './files.js';
-import { keyParts } from './key-parts.js';
+import { cacheKey, keyParts } from '../keys/recipe.js';
+import { readStageFiles } from '../keys/source-files.js';
+import type { CacheEntry, RunCache } from '../store/run-cache.js';
+import { Explainer } from './explain.js';
 
 export interface PlanRow {
   id: string;
@@ -47,10 +46,8 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
   async function pendingReasons(node: StageNode, waiting: string[]): Promise<Pick<PlanRow, 'nearest' | 'reasons'>> {
     const reasons = [`runs after ${waiting.join(', ')} (its key needs their outputs)`];
     try {
-      const placeholder = (output: string) => ({ outputs: { [output]: {} } }) as unknown as CacheEntry;
-      const upstream = Object.fromEntries(
-        Object.values(node.inputs).map((r) => [r.stage, entries.get(r.stage) ?? placeholder(r.output)]),
-      );
+      // Inputs not yet computed have no outputs to hash; the explanation leaves inputs out.
+      const upstream = Object.fromEntries(Object.values(node.inputs).map((r) => [r.stage, entries.get(r.stage) ?? { outputs: { [r.output]: {} } }]));
       const parts = keyParts(node, upstream, readStageFiles(node.def, node.params).hashes, backend);
       const { nearest, reasons: more } = explainer.explain([node.stageId], parts, { ignoreInputs: true });
       return { nearest, reasons: [...reasons, ...more] };
@@ -58,15 +55,4 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
       return { reasons };
     }
   }
-}
-
-export function formatPlan(rows: PlanRow[]): string {
-  const width = Math.max(...rows.map((r) => r.id.length));
-  return rows
-    .map((r) => {
-      const vs = r.nearest && r.status === 'miss' ? `  (vs cached ${shortKey(r.nearest.key)})` : '';
-      const head = `${r.id.padEnd(width)}  ${r.status.padEnd(7)} ${r.key ? shortKey(r.key) : '-'.padEnd(10)}  ${r.type}${vs}`;
-      return [head, ...r.reasons.map((x) => `${' '.repeat(width + 2)}  ${x}`)].join('\n');
-    })
-    .join('\n');
 }

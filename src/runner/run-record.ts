@@ -1,14 +1,14 @@
 // The run folder: runs/<pipeline>/<run-id>/ with manifest.json (config, keys, hit/miss, timings,
 // backend, versions) and each stage's metrics and pictures. Written for hits too, so every run
 // folder is complete on its own.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../cache/blobs.js';
-import { CorruptBlobError, type RunCache } from '../cache/run-cache.js';
+import { CorruptBlobError, type RunCache } from '../store/run-cache.js';
 import { encodePng } from '../render/png.js';
 import type { StageOutcome } from './executor.js';
+import { packageInfo } from './package-info.js';
 
 const require = createRequire(import.meta.url);
 
@@ -20,17 +20,11 @@ function versionOf(pkg: string): string | undefined {
   }
 }
 
-function projectVersion(): string | undefined {
-  // src/runner/ when run from source, dist/src/runner/ when compiled.
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name: string; version: string };
-      if (pkg.name === 'pipeline') return pkg.version;
-    } catch {
-      // try the next layout
-    }
-  }
-  return undefined;
+/** Write a small file atomically (temp file in the same folder, then rename). */
+function writeFileAtomic(path: string, data: string): void {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
 }
 
 export function newRunId(now = new Date()): string {
@@ -105,7 +99,7 @@ export function writeRunRecord(args: {
     status: failed ? 'failed' : 'ok',
     versions: {
       node: process.versions.node,
-      pipeline: projectVersion(),
+      [packageInfo.name]: packageInfo.version,
       '@tensorflow/tfjs-core': versionOf('@tensorflow/tfjs-core'),
       '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
       '@tensorflow/tfjs-node': versionOf('@tensorflow/tfjs-node'),

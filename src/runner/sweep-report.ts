@@ -1,5 +1,5 @@
 // The end of a sweep: one row per variant with its swept values and each stage's headline
-// (scalar) metrics, as a terminal table and as sweep.json / sweep.csv in the sweep folder.
+// (scalar) metrics, written as sweep.json / sweep.csv in the sweep folder (the CLI prints them).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Variant } from '../graph/sweep.js';
@@ -25,25 +25,14 @@ export function sweepRows(variants: Variant[], manifests: RunManifest[], runDirs
   });
 }
 
-const fmt = (v: unknown): string => (typeof v === "number" ? String(Number.isInteger(v) ? v : Number(v.toPrecision(4))) : JSON.stringify(v));
-
-function columns(rows: SweepRow[]): { swept: string[]; metrics: string[] } {
+/** The swept paths and the metric names of a sweep's rows, in first-seen order. */
+export function columns(rows: SweepRow[]): { swept: string[]; metrics: string[] } {
   const swept = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
   const metrics = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))];
   return { swept, metrics };
 }
 
-/** Terminal table: swept values, then the metrics that differ between variants (the files have
- * them all). */
-export function formatSweepTable(rows: SweepRow[]): string {
-  const { swept, metrics } = columns(rows);
-  const varying = metrics.filter((m) => new Set(rows.map((r) => r.metrics[m])).size > 1);
-  const header = ['variant', ...swept, ...varying, 'status'];
-  const body = rows.map((r) => [r.variant, ...swept.map((k) => fmt(r.values[k])), ...varying.map((m) => (m in r.metrics ? fmt(r.metrics[m]) : '-')), r.status]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  return [header, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-}
-
+const csvValue = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
 const csvCell = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 export function writeSweepFiles(dir: string, meta: Record<string, unknown>, rows: SweepRow[]): void {
@@ -51,7 +40,7 @@ export function writeSweepFiles(dir: string, meta: Record<string, unknown>, rows
   const { swept, metrics } = columns(rows);
   const lines = [
     ['variant', ...swept, ...metrics, 'status', 'runDir'],
-    ...rows.map((r) => [r.variant, ...swept.map((k) => fmt(r.values[k])), ...metrics.map((m) => (m in r.metrics ? String(r.metrics[m]) : '')), r.status, r.runDir]),
+    ...rows.map((r) => [r.variant, ...swept.map((k) => csvValue(r.values[k])), ...metrics.map((m) => (m in r.metrics ? String(r.metrics[m]) : '')), r.status, r.runDir]),
   ];
   writeFileSync(join(dir, 'sweep.csv'), `${lines.map((l) => l.map(csvCell).join(',')).join('\n')}\n`);
 }

@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CacheEntry } from '../cache/run-cache.js';
+import type { CacheEntry } from '../store/run-cache.js';
 import type { OnProgress } from './compute.js';
 import type { StageJob, WorkerMessage } from './job.js';
 

@@ -1,20 +1,21 @@
 // A worker process: loads a backend once, then computes stage jobs sent by the parent, reading
 // inputs from and writing results to the shared cache. Input artifacts stay in memory between
 // jobs, so a worker reads the training set once, not once per stage instance.
-import { RunCache, CorruptBlobError } from '../cache/run-cache.js';
-import { artifactHash } from '../cache/key.js';
-import type { Artifact, Registry } from '../stage.js';
-import { initBackend, type BackendChoice } from '../tensors/backend.js';
+import { RunCache, CorruptBlobError } from '../store/run-cache.js';
+import { artifactHash } from '../keys/recipe.js';
+import type { Artifact } from '../sdk/stage.js';
+import { initBackend, type BackendChoice } from '../backend/index.js';
 import { computeStage } from './compute.js';
-import { readStageFiles } from './files.js';
+import { readStageFiles } from '../keys/source-files.js';
 import type { StageJob, WorkerMessage } from './job.js';
+import { loadRegistry } from './stage-plugins.js';
 
 const [cacheRoot, backendChoice] = process.argv.slice(2);
 const send = (m: WorkerMessage) => process.send!(m);
 
-const { registry } = (await import('../../stages/index.js')) as { registry: Registry };
+const registry = await loadRegistry();
 const backend = await initBackend(backendChoice as BackendChoice);
-const cache = new RunCache(cacheRoot);
+const cache = RunCache.local(cacheRoot);
 const artifacts = new Map<string, Artifact>();
 
 async function runJob(id: number, job: StageJob): Promise<void> {

@@ -2,8 +2,8 @@
 // Every function here returns new tensors and disposes its intermediates, so callers only own
 // what they get back.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Artifact } from '../../src/stage.js';
-import { squashLogit } from '../../src/tensors/fused-ops.js';
+import type { Artifact } from 'mlpipe/sdk/stage';
+import { squashLogit } from 'mlpipe/sdk/losses';
 
 /** The classifier artifact: w1 [D,H1], b1 [H1], w2 [H1,H2], b2 [H2], w [H2,10], b [10]. */
 export interface Classifier {

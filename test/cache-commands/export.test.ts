@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import pngjs from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeNpy, npyHeader } from '../../src/render/npy.js';
-import { initBackend } from '../../src/tensors/backend.js';
+import { encodeNpy, npyHeader } from '../../src/store/npy.js';
+import { initBackend } from '../../src/backend/index.js';
 import { cli, tempDir, withCache } from './helpers.js';
 
 let dir: string;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   key = await withCache(dir, async (c) => {
     const entry = await c.save({
       key: 'ab'.repeat(32),
-      parts: { stage: 'images', version: 1, code: '0'.repeat(64), params: {}, inputs: {}, files: {}, seed: 1, backend: 'wasm' },
+      parts: { stage: 'images', version: 1, code: { 'stages/images.ts': '0'.repeat(64) }, params: {}, inputs: {}, files: {}, seed: 1, backend: 'wasm' },
       stageId: 'pics',
       pipeline: 'test',
       outputs: {

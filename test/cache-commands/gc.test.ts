@@ -3,10 +3,11 @@
 import { existsSync, readdirSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { gcCache, parseDuration, parseSize } from '../../src/cache/gc.js';
-import { IndexStore, type CacheEntry } from '../../src/cache/index-store.js';
-import { entryBlobs } from '../../src/cache/inspect.js';
-import { verifyCache } from '../../src/cache/verify.js';
+import { parseDuration, parseSize } from '../../src/cli/common.js';
+import { gcCache } from '../../src/store/gc.js';
+import { entryBlobs, type CacheEntry } from '../../src/store/entry.js';
+import { SqliteIndex } from '../../src/store/sqlite-index.js';
+import { verifyCache } from '../../src/store/verify.js';
 import { runPipeline } from '../../src/runner/run.js';
 import { calls, resetCalls } from '../fixtures/engine-stages.js';
 import { cli, registry, runIn, slowFile, tempDir, withCache } from './helpers.js';
@@ -152,14 +153,14 @@ describe('cache gc', () => {
     await runIn(dir); // something to collect, too
     // The slow stage's index entry is written 200 ms after its blobs, as when a big data set is
     // being stored: the window in which its blobs are on disk but referenced by nothing.
-    const realSet = IndexStore.prototype.set;
+    const realSet = SqliteIndex.prototype.set;
     let delayed = 0;
-    const spy = vi.spyOn(IndexStore.prototype, 'set').mockImplementation(async function (this: IndexStore, entry: CacheEntry) {
+    const spy = vi.spyOn(SqliteIndex.prototype, 'set').mockImplementation(async function (this: SqliteIndex, entry: CacheEntry) {
       if (entry.stageType === 'slow' && delayed++ === 0) await new Promise((r) => setTimeout(r, 200));
       return realSet.call(this, entry);
     });
     onTestFinished(() => spy.mockRestore());
-    const run = runPipeline({ file: slowFile, registry, cacheRoot: cacheDir, runsRoot: join(dir, 'runs'), silent: true, log: () => undefined });
+    const run = runPipeline({ file: slowFile, registry, cacheRoot: cacheDir, runsRoot: join(dir, 'runs') });
     let finished = false;
     void run.finally(() => (finished = true));
     let rounds = 0;
@@ -180,7 +181,7 @@ describe('cache gc', () => {
       expect(v.corrupt).toEqual([]);
     });
     resetCalls();
-    const again = await runPipeline({ file: slowFile, registry, cacheRoot: cacheDir, runsRoot: join(dir, 'runs'), silent: true, log: () => undefined });
+    const again = await runPipeline({ file: slowFile, registry, cacheRoot: cacheDir, runsRoot: join(dir, 'runs') });
     expect(again.computed).toBe(0);
     expect(calls).toEqual({});
   });

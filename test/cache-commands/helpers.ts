@@ -1,15 +1,16 @@
 // Shared set-up for the cache command tests: a temp cache built by running the engine fixture
 // pipeline, and the commands run in-process through commander, output captured.
-import { usageExit } from '../../src/commands/common.js';
+import { usageExit } from '../../src/cli/common.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { vi } from 'vitest';
-import { registerCacheCommands } from '../../src/commands/cache.js';
+import { registerCacheCommands } from '../../src/cli/cache-commands.js';
 import { runPipeline, type RunOptions } from '../../src/runner/run.js';
-import { RunCache } from '../../src/cache/run-cache.js';
-import { registry as realStages } from '../../stages/index.js';
+import { RunCache } from '../../src/store/run-cache.js';
+import type { DirBlobStore } from '../../src/store/dir-blobs.js';
+import { registry as realStages } from '../helpers/builtin.js';
 import { engineStages } from '../fixtures/engine-stages.js';
 
 export const registry = { ...realStages, ...engineStages };
@@ -26,15 +27,13 @@ export function runIn(dir: string, extra: Partial<RunOptions> = {}) {
     registry,
     cacheRoot: join(dir, 'cache'),
     runsRoot: join(dir, 'runs'),
-    silent: true,
-    log: () => undefined,
     ...extra,
   });
 }
 
 /** Open the cache, use it, close it. */
-export async function withCache<T>(dir: string, fn: (c: RunCache) => Promise<T> | T): Promise<T> {
-  const cache = new RunCache(join(dir, 'cache'));
+export async function withCache<T>(dir: string, fn: (c: RunCache<DirBlobStore>) => Promise<T> | T): Promise<T> {
+  const cache = RunCache.local(join(dir, 'cache'));
   try {
     return await fn(cache);
   } finally {
@@ -57,7 +56,7 @@ export async function cli(args: string[]): Promise<{ out: string; err: string; s
   let status = 0;
   try {
     const program = new Command().name('pipeline').exitOverride(usageExit); // as src/cli.ts sets it up
-    registerCacheCommands(program, registry);
+    registerCacheCommands(program, async () => registry);
     await program.parseAsync(['node', 'pipeline', ...args]);
     status = Number(process.exitCode ?? 0);
   } catch (e) {

@@ -1,7 +1,7 @@
 // `cache ls` and `cache show` on a cache built by the engine fixture pipeline.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listEntries } from '../../src/cache/inspect.js';
+import { listEntries } from '../../src/runner/inspect.js';
 import { cli, registry, runIn, tempDir, withCache } from './helpers.js';
 
 let dir: string;

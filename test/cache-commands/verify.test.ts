@@ -3,7 +3,7 @@
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { verifyCache } from '../../src/cache/verify.js';
+import { verifyCache } from '../../src/store/verify.js';
 import { calls, resetCalls } from '../fixtures/engine-stages.js';
 import { cli, runIn, tempDir, withCache } from './helpers.js';
 

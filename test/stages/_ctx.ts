@@ -1,10 +1,10 @@
 // Test helpers: call a stage the way the runner would, without the runner.
-import { readStageFiles } from '../../src/runner/files.js';
+import { readStageFiles } from '../../src/keys/source-files.js';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Artifact, StageContext, StageDef, StageResult } from '../../src/stage.js';
-import { Rng } from '../../src/tensors/rng.js';
-import { initBackend } from '../../src/tensors/backend.js';
-import { registry } from '../../stages/index.js';
+import type { Artifact, StageContext, StageDef, StageResult } from '../../src/sdk/stage.js';
+import { Rng } from '../../src/sdk/rng.js';
+import { initBackend } from '../../src/backend/index.js';
+import { registry } from '../helpers/builtin.js';
 
 export const ready = () => initBackend('wasm');
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { StageFile } from '../../src/stage.js';
+import type { StageFile } from '../../src/sdk/stage.js';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';

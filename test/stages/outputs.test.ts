@@ -5,7 +5,7 @@ import { features, roundLikeNumpy } from '../../stages/features.js';
 import { generate } from '../../stages/generate.js';
 import { reconstruct } from '../../stages/reconstruct.js';
 import { trainInverse } from '../../stages/train-inverse.js';
-import type { Artifact } from '../../src/stage.js';
+import type { Artifact } from '../../src/sdk/stage.js';
 import { disposeAll, mnist, ready, runStage, same, smallClassifier } from './_ctx.js';
 
 let data: Artifact;

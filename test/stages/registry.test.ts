@@ -5,9 +5,9 @@ import { Ajv } from 'ajv';
 import * as tf from '@tensorflow/tfjs-core';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Artifact } from '../../src/stage.js';
-import { Rng } from '../../src/tensors/rng.js';
-import { registry } from '../../stages/index.js';
+import type { Artifact } from '../../src/sdk/stage.js';
+import { Rng } from '../../src/sdk/rng.js';
+import { registry } from '../helpers/builtin.js';
 import { disposeAll, paramsOf, readFiles, ready } from './_ctx.js';
 
 const TYPES = ['load', 'train-classifier', 'filter-confident', 'train-inverse', 'reconstruct', 'generate', 'features'];

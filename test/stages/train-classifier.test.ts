@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainClassifier } from '../../stages/train-classifier.js';
-import type { Artifact } from '../../src/stage.js';
+import type { Artifact } from '../../src/sdk/stage.js';
 import { disposeAll, mnist, ready, runStage, same } from './_ctx.js';
 
 let data: Artifact;

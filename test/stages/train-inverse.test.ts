@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainInverse } from '../../stages/train-inverse.js';
-import type { Artifact } from '../../src/stage.js';
+import type { Artifact } from '../../src/sdk/stage.js';
 import { disposeAll, mnist, ready, runStage, same, smallClassifier } from './_ctx.js';
 
 let data: Artifact;

@@ -1,0 +1,105 @@
+// Text for the cache commands (aligned tables, human sizes, short keys) and the tensor exports
+// (PNG grid, .npy). Pure functions of what the store and runner return, so tests can check them directly.
+import { UsageError } from '../config/index.js';
+import { shortKey } from '../keys/hash.js';
+import { codeDigest } from '../keys/recipe.js';
+import { grid } from '../render/grid.js';
+import { encodePng } from '../render/png.js';
+import { numbersOf, type EntryDetails, type ListRow } from '../runner/inspect.js';
+import type { Registry } from '../sdk/stage.js';
+import type { GcReport } from '../store/gc.js';
+import type { RawTensor } from '../store/tensor-bytes.js';
+import type { VerifyReport } from '../store/verify.js';
+import { count, humanSize, num, table, value, when } from './format.js';
+
+const params = (p: Record<string, unknown>): string => Object.entries(p).map(([k, v]) => `${k}=${value(v)}`).join(' ') || '-';
+
+export function formatList(rows: ListRow[], total: number): string {
+  if (rows.length === 0) return 'no cache entries';
+  const body = rows.map((r) => [
+    shortKey(r.key), r.stageType, r.stageId, r.pipeline, params(r.params),
+    humanSize(r.size) + (r.missingBlobs ? ` (${r.missingBlobs} missing)` : ''), when(r.created), when(r.lastUsed),
+  ]);
+  const head = ['KEY', 'TYPE', 'STAGE', 'PIPELINE', 'PARAMS', 'SIZE', 'CREATED', 'LAST USED'];
+  return `${table(head, body, ['SIZE'])}\n${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}, ${humanSize(total)} on disk`;
+}
+
+export function formatShow(d: EntryDetails, registry: Registry): string {
+  const e = d.entry;
+  const use = e.lastRun ?? { pipeline: e.pipeline, stageId: e.stageId };
+  const defaults = (registry[e.stageType]?.params as { properties?: Record<string, { default?: unknown }> } | undefined)?.properties ?? {};
+  const out = [
+    `key       ${e.key}`,
+    `stage     ${e.stageId} (${e.stageType}, version ${e.parts.version}) from pipeline ${e.pipeline}; last used by ${use.pipeline}/${use.stageId}`,
+    `created   ${when(e.created)}    last used ${when(e.lastUsed)}`,
+    `code      ${shortKey(codeDigest(e.parts.code))}.. (${typeof e.parts.code === 'string' ? 'one hash' : count(Object.keys(e.parts.code).length, 'file')})    seed ${e.parts.seed}    backend ${e.parts.backend}`,
+  ];
+  const section = (title: string, rows: string[][]) => {
+    if (rows.length) out.push(title, ...table(rows[0].map((_, i) => String(i)), rows).split('\n').slice(1).map((l) => `  ${l}`));
+  };
+  section('params', Object.entries(e.parts.params).map(([k, v]) => [k, value(v), d.nonDefault.includes(k) && k in defaults ? `(default ${value(defaults[k].default)})` : '']));
+  section('inputs', d.inputs.map((i) => [
+    i.name,
+    i.key ? `key ${shortKey(i.key)}` : `content ${shortKey(i.hash)}`,
+    i.key ? `${i.stageId}${i.output ? `.${i.output}` : ''} (${i.stageType})` : '(not in the cache)',
+  ]));
+  section('files', Object.entries(e.parts.files ?? {}).map(([k, h]) => [k, `sha256 ${shortKey(h)}..`]));
+  section('outputs', d.outputs.map((o) => [
+    `${o.output}.${o.tensor}`,
+    ...(o.stats
+      ? [o.stats.dtype, `[${o.stats.shape.join(', ')}]`, `min ${num(o.stats.min)}`, `max ${num(o.stats.max)}`, `mean ${num(o.stats.mean)}`, `std ${num(o.stats.std)}${o.stats.nonFinite ? `  non-finite ${o.stats.nonFinite}` : ''}`]
+      : [`unreadable: ${o.error}`, '', '', '', '', '']),
+    humanSize(o.size),
+  ]));
+  section('pictures', d.pictures.map((p) => [p.name, p.width ? `${p.width}x${p.height}` : 'unreadable', `blob ${shortKey(p.blob)}`]));
+  section('metrics', Object.entries(e.metrics).map(([k, v]) => [k, value(v)]));
+  out.push(`timings   compute ${Math.round(e.timings.computeMs)} ms, store ${Math.round(e.timings.storeMs)} ms`);
+  out.push(`size      ${humanSize(d.size)}`);
+  return out.join('\n');
+}
+
+export function formatVerify(r: VerifyReport): string {
+  const users = (keys: string[]) => (keys.length ? `, used by ${keys.map(shortKey).join(' ')}` : ', unreferenced');
+  const lines = [
+    ...r.corrupt.map((c) => `corrupt blob ${shortKey(c.hash)} (${c.reason})${users(c.usedBy)}`),
+    ...r.missing.map((m) => `missing blob ${shortKey(m.hash)} (${m.reason})${users(m.usedBy)}`),
+    ...r.evicted.map((e) => `${r.dryRun ? 'would evict' : 'evicted'} entry ${shortKey(e.key)} ${e.stageType} ${e.pipeline}/${e.stageId}`),
+  ];
+  const problems = r.corrupt.length + r.missing.length;
+  lines.push(`checked ${r.blobs + r.corrupt.length} blobs (${humanSize(r.bytes)}) and ${r.entries} entries: ` +
+    (problems ? `${problems} bad blob${problems === 1 ? '' : 's'}, ${r.evicted.length} entr${r.evicted.length === 1 ? 'y' : 'ies'} ${r.dryRun ? 'to evict (dry run)' : 'evicted; they will be recomputed'}` : 'all intact'));
+  return lines.join('\n');
+}
+
+export function formatGc(r: GcReport): string {
+  const verb = r.dryRun ? 'would ' : '';
+  const lines = r.evicted.map((e) => `${verb}evict ${shortKey(e.key)}  ${e.stageType}  ${e.pipeline}/${e.stageId}  ${e.reason}`);
+  const freed = r.blobs.bytes + r.tmp.bytes;
+  lines.push(`${r.dryRun ? 'would free' : 'freed'} ${humanSize(freed)}: ${r.evicted.length} entr${r.evicted.length === 1 ? 'y' : 'ies'}, ${r.blobs.count} blob${r.blobs.count === 1 ? '' : 's'}, ${r.tmp.count} tmp file${r.tmp.count === 1 ? '' : 's'}`);
+  if (r.recent.count) lines.push(`kept ${r.recent.count} unreferenced blob${r.recent.count === 1 ? '' : 's'} (${humanSize(r.recent.bytes)}) written since gc or a running save started`);
+  lines.push(`${r.dryRun ? 'would keep' : 'kept'} ${r.remaining.entries} entries, ${humanSize(r.remaining.bytes)}`);
+  return lines.join('\n');
+}
+
+/** How a tensor reads as grey images: [n,784] and [784] as 28x28, [n,h,w], [n,h,w,1], [h,w]. */
+export function imageLayout(shape: number[]): { count: number; height: number; width: number } | undefined {
+  const [a, b, c, d] = shape;
+  if (shape.length === 1 && a === 784) return { count: 1, height: 28, width: 28 };
+  if (shape.length === 2 && b === 784) return { count: a, height: 28, width: 28 };
+  if (shape.length === 2) return { count: 1, height: a, width: b };
+  if (shape.length === 3) return { count: a, height: b, width: c };
+  if (shape.length === 4 && d === 1) return { count: a, height: b, width: c };
+  return undefined;
+}
+
+/** A grid PNG of (up to `limit` of) the images a tensor holds, each cell scaled to its own range. */
+export function tensorPng(raw: RawTensor, opts: { limit?: number; cols?: number; scale?: number } = {}): { png: Buffer; shown: number; count: number } {
+  const layout = imageLayout(raw.shape);
+  if (!layout || layout.count === 0 || layout.height * layout.width === 0) {
+    throw new UsageError(`a tensor of shape [${raw.shape.join(', ')}] cannot be seen as images (need [n,784], [n,h,w] or [h,w]); use --npy`);
+  }
+  const shown = Math.min(layout.count, opts.limit ?? 100);
+  const values = numbersOf(raw).subarray(0, shown * layout.height * layout.width);
+  const img = grid(values, shown, { cellWidth: layout.width, cellHeight: layout.height, cols: opts.cols, scale: opts.scale ?? 2 });
+  return { png: encodePng(img), shown, count: layout.count };
+}

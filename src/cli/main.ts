@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// The `pipeline` command. Exit status: 0 ok, 1 a stage failed, 2 bad input (config, usage).
+import { cpus } from 'node:os';
+import { Command } from 'commander';
+import { packageInfo } from '../runner/package-info.js';
+import { planGraph } from '../runner/plan.js';
+import { prepare, runPipeline } from '../runner/run.js';
+import { loadRegistry } from '../runner/stage-plugins.js';
+import { registerCacheCommands } from './cache-commands.js';
+import { collect, configOptions, positiveNumber, reportError, usageExit, type ConfigFlags } from './common.js';
+import { listrDisplay } from './listr-display.js';
+import { formatPlan } from './plan-view.js';
+import { formatRunEnd } from './run-view.js';
+
+interface SharedFlags extends ConfigFlags {
+  sweep?: string[];
+  force?: boolean | string[];
+}
+
+function shared(cmd: Command): Command {
+  return configOptions(cmd)
+    .option('--sweep <stage.param=a,b,c>', 'sweep a value over a list (repeatable; axes combine as a grid)', collect)
+    .option('--force [stage]', 'ignore the cache: for every stage, or for STAGE and its descendants (repeatable)', collect);
+}
+
+const fail = (err: unknown): void => {
+  process.exitCode = reportError(err);
+};
+
+// `pipeline ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+const program = new Command()
+  .name('pipeline')
+  .description('Declarative, cached experiment runner: YAML stages, content-hashed tensors, never compute the same thing twice.')
+  .version(packageInfo.version, '-V, --version', `print the version of ${packageInfo.name}`)
+  .showHelpAfterError()
+  .exitOverride(usageExit); // subcommands inherit it: every usage error exits 2
+
+interface RunFlags extends SharedFlags {
+  runs: string;
+  jobs?: number;
+}
+
+async function runAction(file: string, flags: RunFlags): Promise<void> {
+  try {
+    const log = (line: string) => console.log(line);
+    const result = await runPipeline({
+      file,
+      set: flags.set,
+      sweep: flags.sweep,
+      force: flags.force,
+      cacheRoot: flags.cache,
+      backend: flags.backend,
+      runsRoot: flags.runs,
+      jobs: flags.jobs,
+      display: listrDisplay({ tty: Boolean(process.stdout.isTTY), log }),
+    });
+    formatRunEnd(result).forEach(log);
+    process.exitCode = result.ok ? 0 : 1;
+  } catch (err) {
+    fail(err);
+  }
+}
+
+for (const [name, description] of [
+  ['run', 'run a pipeline file (or a sweep), reusing every cached stage'],
+  ['sweep', 'run a sweep file: all variants as one deduplicated graph, in parallel'],
+] as const) {
+  shared(program.command(`${name} <file>`).description(description))
+    .option('--runs <dir>', 'where run folders go', 'runs')
+    .option('-j, --jobs <n>', `worker processes for a sweep (default: ${cpus().length}, the number of cores; 1 computes in this process)`, positiveNumber)
+    .action(runAction);
+}
+
+shared(program.command('plan <file>').description("show each stage's key and whether it would be computed, and why")).action(async (file: string, flags: SharedFlags) => {
+  try {
+    const { graph, sweep, force, cache, backend } = await prepare({ file, set: flags.set, sweep: flags.sweep, force: flags.force, cacheRoot: flags.cache, backend: flags.backend });
+    try {
+      const rows = await planGraph(graph, cache, backend, force);
+      console.log(`pipeline ${graph.name}: backend ${backend}, cache ${cache.root}${sweep ? `, sweep of ${sweep.variants.length} variants` : ''}`);
+      console.log(formatPlan(rows));
+      const hits = rows.filter((r) => r.status === 'hit').length;
+      console.log(`${rows.length} stage instances: ${hits} cached, ${rows.length - hits} to compute`);
+    } finally {
+      await cache.close();
+    }
+  } catch (err) {
+    fail(err);
+  }
+});
+
+registerCacheCommands(program, () => loadRegistry());
+
+await program.parseAsync(process.argv);

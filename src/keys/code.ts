@@ -1,0 +1,92 @@
+// The code part of a cache key: every project file a stage module runs, file by file. Editing a
+// stage, or a helper it shares, invalidates its entries without anyone remembering to bump
+// `version`, and because each file's hash is kept, `why` can name the file that changed.
+//
+// A module's files are the module and what it imports at run time, followed transitively:
+// relative specifiers and this package's own name (`mlpipe/sdk/...`, resolved through the
+// `source` condition of package.json's exports). `import type` runs nothing and is not followed.
+//
+// Keys must be the same whether we run from the TypeScript sources (vitest) or from the compiled
+// dist/ (the CLI), so a compiled `dist/x/y.js` is mapped back to `x/y.ts` when that source exists.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sha256 } from './hash.js';
+
+/** Project-relative path -> sha256 of its text. */
+export type CodeFiles = Record<string, string>;
+
+// Static imports (named, namespace, side-effect only) and re-exports, but not `import type` or
+// `export type`; and dynamic imports. Group 1 or 2 is the specifier.
+const IMPORT_RE = /(?:^|[;\s])(?:import|export)\s+(?!type\s)[^'";]*?from\s*['"]([^'"]+)['"]|(?:^|[;\s])import\s*\(?\s*['"]([^'"]+)['"]/gm;
+
+/** The project root: the nearest folder above `file` holding package.json. */
+function projectRoot(file: string): string {
+  let dir = dirname(file);
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) return dirname(file);
+    dir = up;
+  }
+  return dir;
+}
+
+interface Pkg { name?: string; exports?: Record<string, unknown> }
+const packages = new Map<string, Pkg>();
+function packageOf(root: string): Pkg {
+  let pkg = packages.get(root);
+  if (!pkg) {
+    pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Pkg;
+    packages.set(root, pkg);
+  }
+  return pkg;
+}
+
+/** `mlpipe/sdk` -> the source file its exports entry names; undefined for any other package. */
+function selfReference(spec: string, root: string): string | undefined {
+  const { name, exports } = packageOf(root);
+  if (!name || !exports || (spec !== name && !spec.startsWith(`${name}/`))) return undefined;
+  const entry = exports[`.${spec.slice(name.length)}`] as Record<string, string> | string | undefined;
+  const target = typeof entry === 'string' ? entry : (entry?.source ?? entry?.default);
+  return target ? join(root, target) : undefined;
+}
+
+/** Prefer the TypeScript source of a compiled file, so both ways of running agree. */
+function sourceOf(file: string, root: string): string {
+  const rel = relative(root, file);
+  const candidates: string[] = [];
+  if (rel.startsWith('dist/')) {
+    const src = join(root, rel.slice('dist/'.length));
+    candidates.push(src.replace(/\.js$/, '.ts'), src);
+  }
+  candidates.push(file.replace(/\.js$/, '.ts'), file);
+  return candidates.find((c) => existsSync(c)) ?? file;
+}
+
+const memo = new Map<string, CodeFiles>();
+
+/** The files (project-relative, sorted) that the module at `moduleUrl` runs, with their hashes. */
+export function moduleFiles(moduleUrl: string): CodeFiles {
+  const start = moduleUrl.startsWith('file:') ? fileURLToPath(moduleUrl) : moduleUrl;
+  const cached = memo.get(start);
+  if (cached) return cached;
+  const root = projectRoot(start);
+  const seen = new Map<string, string>();
+  const queue = [sourceOf(start, root)];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    // A match inside a string or comment may name no file: nothing to hash then.
+    if (seen.has(file) || !existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    seen.set(file, sha256(text));
+    for (const m of text.matchAll(IMPORT_RE)) {
+      const spec = m[1] ?? m[2];
+      const target = spec.startsWith('.') ? resolve(dirname(file), spec) : selfReference(spec, root);
+      if (target) queue.push(sourceOf(target, root));
+    }
+  }
+  const out: CodeFiles = {};
+  for (const [file, hash] of [...seen].sort(([a], [b]) => a.localeCompare(b))) out[relative(root, file)] = hash;
+  memo.set(start, out);
+  return out;
+}

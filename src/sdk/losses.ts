@@ -1,0 +1,76 @@
+// The seed's losses as single ops with their gradients: the classifier's softmax cross-entropy and
+// the inverse's L1 distance and logit(squash(p)). On the wasm backend each direction is one of our
+// kernels (wasm-loss-wat.ts, or a short JS loop) instead of a dozen tfjs kernels and tape entries;
+// on other backends, the same math from tfjs ops. Results agree to rounding (test/fused-ops.test.ts).
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensorMap } from '@tensorflow/tfjs-core';
+import { FUSED } from '../backend/fused-kernels.js';
+import { onWasmSimd } from '../backend/wasm-simd.js';
+
+const run = (name: string, inputs: Record<string, tf.Tensor>) =>
+  tf.engine().runKernel(name, inputs as unknown as NamedTensorMap) as tf.Tensor;
+type CustomFn = Parameters<typeof tf.customGrad>[0];
+
+/** The seed's per-row squash: shift each row's min to 0, scale its max to 1, then shrink into
+ * (0.005, 0.995) so logit stays finite. */
+export function squash(p: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const shifted = tf.sub(p, tf.min(p, 1, true));
+    const norm = tf.div(shifted, tf.max(shifted, 1, true));
+    return tf.add(tf.mul(tf.sub(norm, 0.5), 0.99), 0.5) as tf.Tensor2D;
+  });
+}
+
+export function logit(p: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.log(tf.div(p, tf.sub(1, p))));
+}
+
+const squashLogitFused = tf.customGrad(((p: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([p]);
+  return {
+    value: tf.log(run(FUSED.squashRatio, { p })),
+    gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => run(FUSED.squashLogitGrad, { p: saved, dy }),
+  };
+}) as unknown as CustomFn) as (p: tf.Tensor) => tf.Tensor2D;
+
+/** logit(squash(p)) for a [rows, cols] p, differentiable. */
+export function squashLogit(p: tf.Tensor2D): tf.Tensor2D {
+  return onWasmSimd(p) ? squashLogitFused(p) : (tf.tidy(() => logit(squash(p))) as tf.Tensor2D);
+}
+
+/** sum|x - y| as a function of y (x is data), with its gradient written out: -step(x - y, -1),
+ * the sign as tfjs's Abs gradient takes it. The generic Sub/Abs/Sum chain copies both operands
+ * onto the tape and makes five passes over them backward. */
+export function l1Distance(x: tf.Tensor): (y: tf.Tensor) => tf.Scalar {
+  return tf.customGrad(((y: tf.Tensor, save: tf.GradSaveFunc) => {
+    if (onWasmSimd(x, y)) {
+      save([x, y]); // x too: a caller's x may be an intermediate of the forward pass
+      return {
+        value: run(FUSED.sumAbsDiff, { x, y }),
+        gradFunc: (dy: tf.Tensor, [sx, sy]: tf.Tensor[]) => run(FUSED.absDiffGrad, { x: sx, y: sy, dy }),
+      };
+    }
+    const d = tf.sub(x, y);
+    save([d]);
+    return { value: tf.sum(tf.abs(d)), gradFunc: (dy: tf.Tensor, [diff]: tf.Tensor[]) => tf.mul(tf.step(diff, -1), tf.neg(dy)) };
+  }) as unknown as CustomFn) as (y: tf.Tensor) => tf.Scalar;
+}
+
+/** Summed softmax cross-entropy, -sum_i log softmax(logits_i)[labels_i], for int32 class labels;
+ * its gradient is (softmax - onehot(labels)) * dy. */
+export function softmaxCrossEntropy(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Scalar {
+  if (!onWasmSimd(logits) || labels.dtype !== 'int32') {
+    return tf.tidy(() => {
+      const onehot = tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32');
+      return tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)))) as tf.Scalar;
+    });
+  }
+  return tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [loss, probs] = tf.engine().runKernel(FUSED.softmaxCE, { logits: z, labels } as unknown as NamedTensorMap) as tf.Tensor[];
+    save([probs, labels]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, [p, l]: tf.Tensor[]) => run(FUSED.softmaxCEGrad, { probs: p, labels: l, dy }),
+    };
+  }) as unknown as CustomFn)(logits) as tf.Scalar;
+}

@@ -1,0 +1,161 @@
+// The run cache in one place: cache key -> stage result. Blobs are written before the index entry
+// that points at them, so a crash between the two leaves orphan blobs (gc takes them), never an
+// entry with missing outputs. An entry whose blobs are missing or altered is dropped, not used.
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Artifact, GreyImage, Metrics } from '../sdk/stage.js';
+import { rawToTensor, tensorToRaw, type RawTensor } from './tensor-bytes.js';
+import type { KeyParts } from '../keys/recipe.js';
+import { CorruptBlobError, type BlobRef, type BlobStore } from './blob-store.js';
+import { DirBlobStore } from './dir-blobs.js';
+import type { CacheEntry, EntryUse } from './entry.js';
+import type { IndexStore } from './index-store.js';
+import { SqliteIndex } from './sqlite-index.js';
+
+export { CorruptBlobError };
+export type { CacheEntry, EntryUse };
+
+/** A save in progress holds a lease file in the cache's tmp/ from before its first blob until its
+ * index entry is written; gc never takes an unreferenced blob newer than the oldest live lease. */
+export const LEASE_SUFFIX = '.lease';
+
+export interface SaveRequest {
+  key: string;
+  parts: KeyParts;
+  stageId: string;
+  pipeline: string;
+  outputs: Record<string, Artifact>;
+  pictures: Record<string, GreyImage>;
+  metrics: Metrics;
+  computeMs: number;
+}
+
+export function defaultCacheRoot(): string {
+  return process.env.PIPELINE_CACHE || join(process.cwd(), 'cache');
+}
+
+export class RunCache<Blobs extends BlobStore = BlobStore> {
+  /** `root` holds the leases of saves in progress (tmp/); the stores may live anywhere. */
+  constructor(
+    readonly root: string,
+    readonly index: IndexStore,
+    readonly blobs: Blobs,
+  ) {}
+
+  /** The local cache: a SQLite index and a blob directory, both in `root`. */
+  static local(root: string): RunCache<DirBlobStore> {
+    return new RunCache(root, new SqliteIndex(root), new DirBlobStore(root));
+  }
+
+  /** The entry for `key` if every blob it names is present at its recorded size (and its pictures
+   * intact), and records the use (lastUsed, and lastRun when `use` says where). Tensor blobs are
+   * re-hashed when read (see loadArtifact), so a hit whose outputs no stage of this run needs costs
+   * a stat, not a read of the whole data set. */
+  async lookup(key: string, use?: EntryUse): Promise<CacheEntry | undefined> {
+    const entry = await this.peek(key);
+    if (!entry) return undefined;
+    entry.lastUsed = new Date().toISOString();
+    if (use) entry.lastRun = { pipeline: use.pipeline, stageId: use.stageId };
+    await this.index.set(entry);
+    return entry;
+  }
+
+  /** lookup without recording a use: for `plan` and `why`, which only look. A damaged entry is
+   * still dropped. */
+  async peek(key: string): Promise<CacheEntry | undefined> {
+    const entry = await this.index.get(key);
+    if (!entry) return undefined;
+    const refs = Object.values(entry.outputs).flatMap((o) => Object.values(o));
+    try {
+      // Pictures are small and go straight into the run folder: check their content now.
+      for (const ref of Object.values(entry.pictures)) this.blobs.get(ref.hash);
+      if (refs.every((r) => this.blobs.sizeOf(r.hash) === r.size)) return entry;
+    } catch (err) {
+      if (!(err instanceof CorruptBlobError)) throw err;
+      this.blobs.remove(err.hash);
+    }
+    await this.index.delete(key);
+    return undefined;
+  }
+
+  async save(req: SaveRequest): Promise<CacheEntry> {
+    const started = performance.now();
+    const lease = this.takeLease();
+    try {
+      const outputs: CacheEntry['outputs'] = {};
+      for (const [name, artifact] of Object.entries(req.outputs)) {
+        outputs[name] = {};
+        for (const [tname, t] of Object.entries(artifact)) outputs[name][tname] = this.putFresh(await tensorToRaw(t));
+      }
+      const pictures: Record<string, BlobRef> = {};
+      for (const [name, img] of Object.entries(req.pictures)) {
+        pictures[name] = this.putFresh({ dtype: 'uint8', shape: [img.height, img.width], bytes: img.pixels });
+      }
+      const created = new Date().toISOString();
+      const entry: CacheEntry = {
+        key: req.key,
+        stageType: req.parts.stage,
+        stageId: req.stageId,
+        pipeline: req.pipeline,
+        parts: req.parts,
+        outputs,
+        pictures,
+        metrics: req.metrics,
+        timings: { computeMs: req.computeMs, storeMs: 0 },
+        created,
+        lastUsed: created,
+        lastRun: { pipeline: req.pipeline, stageId: req.stageId },
+      };
+      entry.timings.storeMs = performance.now() - started;
+      await this.index.set(entry);
+      return entry;
+    } finally {
+      rmSync(lease, { force: true });
+    }
+  }
+
+  private takeLease(): string {
+    mkdirSync(join(this.root, 'tmp'), { recursive: true });
+    const path = join(this.root, 'tmp', `save-${process.pid}-${randomBytes(4).toString('hex')}${LEASE_SUFFIX}`);
+    closeSync(openSync(path, 'w'));
+    return path;
+  }
+
+  /** Store a blob and stamp its mtime now even when it already existed: an old unreferenced blob
+   * that this save is about to reference must look new to a concurrent gc. If gc took it between
+   * the two steps, the stamp fails and the blob is written again. */
+  private putFresh(raw: RawTensor): BlobRef {
+    const ref = this.blobs.put(raw);
+    return this.blobs.touch(ref.hash) ? ref : this.blobs.put(raw);
+  }
+
+  /** Read one output of an entry as tensors; throws CorruptBlobError (after dropping the entry)
+   * when a blob is missing or its bytes do not match its hash. */
+  async loadArtifact(entry: CacheEntry, output: string): Promise<Artifact> {
+    const refs = entry.outputs[output];
+    if (!refs) throw new Error(`cache entry ${entry.key.slice(0, 10)} has no output "${output}"`);
+    const loaded: Artifact = {};
+    try {
+      for (const [name, ref] of Object.entries(refs)) loaded[name] = rawToTensor(this.blobs.get(ref.hash));
+    } catch (err) {
+      for (const t of Object.values(loaded)) (t as tf.Tensor).dispose();
+      if (err instanceof CorruptBlobError) {
+        this.blobs.remove(err.hash);
+        await this.index.delete(entry.key);
+      }
+      throw err;
+    }
+    return loaded;
+  }
+
+  loadPicture(ref: BlobRef): GreyImage {
+    const raw = this.blobs.get(ref.hash);
+    return { height: raw.shape[0], width: raw.shape[1], pixels: raw.bytes };
+  }
+
+  close(): Promise<void> {
+    return this.index.close();
+  }
+}

@@ -1,0 +1,55 @@
+// The code part of a cache key must see every project file a stage's computation runs, and
+// name each one, so `why` can say which file changed.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { moduleFiles } from '../src/keys/code.js';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pipeline-src-'));
+  const exports = { './sdk': { source: './src/sdk.ts', default: './dist/src/sdk.js' } };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'mypkg', exports }));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const base = {
+  'stages/s.ts': [
+    "import { a } from './shared/a.js';",
+    "import '../src/side.js';",
+    "export * from './b.js';",
+    "const c = await import('./c.js');",
+    "import { sdk } from 'mypkg/sdk';",
+    "import type { T } from './types.js';",
+    "import { other } from 'other-package';",
+  ].join('\n'),
+  'stages/shared/a.ts': 'export const a = 1;\n',
+  'src/side.ts': '// registers something\n',
+  'stages/b.ts': 'export const b = 2;\n',
+  'stages/c.ts': 'export const c = 3;\n',
+  'src/sdk.ts': 'export const sdk = 4;\n',
+  'stages/types.ts': 'export type T = number;\n',
+};
+const stage = (dir: string) => moduleFiles(pathToFileURL(join(dir, 'stages/s.ts')).href);
+
+describe('moduleFiles', () => {
+  it('lists the stage and every file it runs, by any import form, this package by name included', () => {
+    expect(Object.keys(stage(project(base)))).toEqual(['src/sdk.ts', 'src/side.ts', 'stages/b.ts', 'stages/c.ts', 'stages/s.ts', 'stages/shared/a.ts']);
+  });
+
+  it('changes exactly the hash of the file that changed; type-only imports are not code', () => {
+    const reference = stage(project(base));
+    expect(stage(project(base))).toEqual(reference); // same text elsewhere: same hashes
+    for (const file of ['stages/shared/a.ts', 'src/side.ts', 'stages/b.ts', 'stages/c.ts', 'src/sdk.ts']) {
+      const edited = stage(project({ ...base, [file]: `${base[file as keyof typeof base]}// edited\n` }));
+      const changed = Object.keys(reference).filter((f) => edited[f] !== reference[f]);
+      expect(changed, file).toEqual([file]);
+    }
+    expect(stage(project({ ...base, 'stages/types.ts': 'export type T = string;\n' }))).toEqual(reference);
+  });
+});
