@@ -1,14 +1,16 @@
-// Micro-benchmark for the wasm matMul rewrite (src/tensors/wasm-matmul.ts) and the seed MLP's
-// training step. Build with `npx tsc -p tsconfig.json`, run `node dist/bench/matmul.js [--profile]`.
+// Micro-benchmark for the wasm matMul rewrite (src/backend/wasm-matmul.ts) and the seed MLP's
+// training step. Build with `npm run build`, run `node dist/bench/matmul.js [--profile]`.
 // Runs the built-in kernels first, then installs the rewrite in the same process, so both columns
 // see the same heap and JIT state.
 import * as tf from '@tensorflow/tfjs-core';
 import { installFastMatMul } from '../src/backend/wasm-matmul.js';
 import { installFastGather } from '../src/backend/wasm-gather.js';
-import '../src/backend/gradients.js'; // tfjs-core's Node bundle registers no gradients
+import { registerGradients } from '../src/backend/gradients.js';
 
 type Loss = 'softmax-log' | 'logSoftmax' | 'softmaxCrossEntropy';
 interface StepVariant { loss: Loss; fusedBias?: boolean; gather?: boolean }
+
+registerGradients();
 
 const argv = process.argv.slice(2);
 const PROFILE = argv.includes('--profile');
@@ -159,7 +161,9 @@ async function main(): Promise<void> {
   installFastGather(); // as initBackend does: the gather variant then measures what stages use
   const after = micro();
   console.log('\nmatMul ms/call          built-in   rewritten');
-  CASES.forEach((c, i) => console.log(`  ${c.name.padEnd(38)} ${before[i].toFixed(2).padStart(7)}  ${after[i].toFixed(2).padStart(9)}`));
+  CASES.forEach((c, i) => {
+    console.log(`  ${c.name.padEnd(38)} ${before[i].toFixed(2).padStart(7)}  ${after[i].toFixed(2).padStart(9)}`);
+  });
   console.log(`\nMLP step (logSoftmax), built-in kernels: ${stepBefore.toFixed(2)} ms/step`);
   console.log('MLP step with the rewrite (50 steps after 5 warm-up): wall ms/step (process cpu ms/step)');
   for (const v of VARIANTS) {

@@ -80,7 +80,7 @@ export const load = defineStage<LoadParams>({
     const out: Record<string, string[]> = {};
     for (const [key, name] of Object.entries(IDX_NAMES)) {
       const f = path.join(dir, name);
-      out[key] = [f, f + '.gz'];
+      out[key] = [f, `${f}.gz`];
     }
     return out;
   },

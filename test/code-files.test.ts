@@ -9,7 +9,7 @@ import { moduleFiles } from '../src/keys/code.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-src-'));
-  const exports = { './sdk': { source: './src/sdk.ts', default: './dist/src/sdk.js' } };
+  const exports = { './sdk': { 'mlpipe-source': './src/sdk.ts', default: './dist/src/sdk.js' }, './lib/*': { 'mlpipe-source': './src/lib/*.ts', default: './dist/src/lib/*.js' } };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'mypkg', exports }));
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
@@ -27,6 +27,7 @@ const base = {
     "import { sdk } from 'mypkg/sdk';",
     "import type { T } from './types.js';",
     "import { other } from 'other-package';",
+    "import { util } from 'mypkg/lib/util';",
   ].join('\n'),
   'stages/shared/a.ts': 'export const a = 1;\n',
   'src/side.ts': '// registers something\n',
@@ -34,18 +35,19 @@ const base = {
   'stages/c.ts': 'export const c = 3;\n',
   'src/sdk.ts': 'export const sdk = 4;\n',
   'stages/types.ts': 'export type T = number;\n',
+  'src/lib/util.ts': 'export const util = 5;\n',
 };
 const stage = (dir: string) => moduleFiles(pathToFileURL(join(dir, 'stages/s.ts')).href);
 
 describe('moduleFiles', () => {
   it('lists the stage and every file it runs, by any import form, this package by name included', () => {
-    expect(Object.keys(stage(project(base)))).toEqual(['src/sdk.ts', 'src/side.ts', 'stages/b.ts', 'stages/c.ts', 'stages/s.ts', 'stages/shared/a.ts']);
+    expect(Object.keys(stage(project(base)))).toEqual(['src/lib/util.ts', 'src/sdk.ts', 'src/side.ts', 'stages/b.ts', 'stages/c.ts', 'stages/s.ts', 'stages/shared/a.ts']);
   });
 
   it('changes exactly the hash of the file that changed; type-only imports are not code', () => {
     const reference = stage(project(base));
     expect(stage(project(base))).toEqual(reference); // same text elsewhere: same hashes
-    for (const file of ['stages/shared/a.ts', 'src/side.ts', 'stages/b.ts', 'stages/c.ts', 'src/sdk.ts']) {
+    for (const file of ['stages/shared/a.ts', 'src/side.ts', 'stages/b.ts', 'stages/c.ts', 'src/sdk.ts', 'src/lib/util.ts']) {
       const edited = stage(project({ ...base, [file]: `${base[file as keyof typeof base]}// edited\n` }));
       const changed = Object.keys(reference).filter((f) => edited[f] !== reference[f]);
       expect(changed, file).toEqual([file]);

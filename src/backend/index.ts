@@ -15,7 +15,7 @@ let loaded: string | undefined;
 async function tryTensorflow(): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-node' as string);
-    return tf.findBackend('tensorflow') !== null || tf.engine().registryFactory['tensorflow'] !== undefined;
+    return tf.findBackend('tensorflow') !== null || tf.engine().registryFactory.tensorflow !== undefined;
   } catch {
     return false;
   }

@@ -45,7 +45,10 @@ function product(ctx: Ctx, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolea
   const [bB, rB, cB] = b.shape;
   const [M, K, N] = [tA ? cA : rA, tA ? rA : cA, tB ? rB : cB];
   const temps: TensorInfo[] = [];
-  const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
+  const keep = (t: TensorInfo): TensorInfo => {
+    temps.push(t);
+    return t;
+  };
   try {
     if (bA === 1 && bB === 1) {
       // Elements moved by each formulation: transposes of the operands that need one, plus the
@@ -94,7 +97,10 @@ function sparseProduct(ctx: Ctx, a: TensorInfo, b: TensorInfo, tA: boolean, tB: 
   const size = a.shape[1] * a.shape[2];
   if (!k || a.shape[0] !== 1 || b.shape[0] !== 1 || size < SPARSE_MIN || !looksSparse(ctx.backend, a)) return undefined;
   const temps: TensorInfo[] = [];
-  const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
+  const keep = (t: TensorInfo): TensorInfo => {
+    temps.push(t);
+    return t;
+  };
   try {
     const x = tA ? keep(swapLast(ctx, a)) : a; // [1, M, K]
     const w = tB ? keep(swapLast(ctx, b)) : b; // [1, K, N]

@@ -83,7 +83,7 @@ async function instantiate(threads: number): Promise<EmscriptenModule> {
  */
 export function enableWasmThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
-  if (tf.engine().registry['wasm'] != null) throw new Error('enableWasmThreads must run before the wasm backend initialises');
+  if (tf.engine().registry.wasm != null) throw new Error('enableWasmThreads must run before the wasm backend initialises');
   setThreadsCount(threads);
   tf.removeBackend('wasm');
   tf.registerBackend('wasm', async () => {

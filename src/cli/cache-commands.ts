@@ -74,7 +74,7 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
       withCache(flags.cache, async (c) => {
         const registry = await stages();
         const details = await describeEntry(c, await resolveEntry(c, key, flags.runs), registry);
-        console.log(flags.json ? JSON.stringify(details, null, 2) : formatShow(details, registry));
+        console.log(flags.json ? JSON.stringify(details, null, 2) : formatShow(details));
       }));
 
   cache.command('export <key> <output>')

@@ -6,11 +6,10 @@ import { codeDigest } from '../keys/recipe.js';
 import { grid } from '../render/grid.js';
 import { encodePng } from '../render/png.js';
 import { numbersOf, type EntryDetails, type ListRow } from '../runner/inspect.js';
-import type { Registry } from '../sdk/stage.js';
 import type { GcReport } from '../store/gc.js';
 import type { RawTensor } from '../store/tensor-bytes.js';
 import type { VerifyReport } from '../store/verify.js';
-import { count, humanSize, num, table, value, when } from './format.js';
+import { alignRows, count, humanSize, num, table, value, when } from './format.js';
 
 const params = (p: Record<string, unknown>): string => Object.entries(p).map(([k, v]) => `${k}=${value(v)}`).join(' ') || '-';
 
@@ -24,10 +23,9 @@ export function formatList(rows: ListRow[], total: number): string {
   return `${table(head, body, ['SIZE'])}\n${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}, ${humanSize(total)} on disk`;
 }
 
-export function formatShow(d: EntryDetails, registry: Registry): string {
+export function formatShow(d: EntryDetails): string {
   const e = d.entry;
   const use = e.lastRun ?? { pipeline: e.pipeline, stageId: e.stageId };
-  const defaults = (registry[e.stageType]?.params as { properties?: Record<string, { default?: unknown }> } | undefined)?.properties ?? {};
   const out = [
     `key       ${e.key}`,
     `stage     ${e.stageId} (${e.stageType}, version ${e.parts.version}) from pipeline ${e.pipeline}; last used by ${use.pipeline}/${use.stageId}`,
@@ -35,9 +33,9 @@ export function formatShow(d: EntryDetails, registry: Registry): string {
     `code      ${shortKey(codeDigest(e.parts.code))}.. (${typeof e.parts.code === 'string' ? 'one hash' : count(Object.keys(e.parts.code).length, 'file')})    seed ${e.parts.seed}    backend ${e.parts.backend}`,
   ];
   const section = (title: string, rows: string[][]) => {
-    if (rows.length) out.push(title, ...table(rows[0].map((_, i) => String(i)), rows).split('\n').slice(1).map((l) => `  ${l}`));
+    if (rows.length) out.push(title, ...alignRows(rows).map((l) => `  ${l}`));
   };
-  section('params', Object.entries(e.parts.params).map(([k, v]) => [k, value(v), d.nonDefault.includes(k) && k in defaults ? `(default ${value(defaults[k].default)})` : '']));
+  section('params', Object.entries(e.parts.params).map(([k, v]) => [k, value(v), k in d.defaults ? `(default ${value(d.defaults[k])})` : '']));
   section('inputs', d.inputs.map((i) => [
     i.name,
     i.key ? `key ${shortKey(i.key)}` : `content ${shortKey(i.hash)}`,

@@ -3,6 +3,9 @@
 import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend/index.js';
 import { ConfigErrors, formatError, UsageError } from '../config/index.js';
+import { AmbiguousKeyError } from '../runner/inspect.js';
+import { lastUseOf } from '../store/entry.js';
+import { alignRows } from './format.js';
 
 export const CACHE_HELP = 'cache root (default: $PIPELINE_CACHE or ./cache)';
 
@@ -65,6 +68,12 @@ export function reportError(err: unknown): number {
   if (err instanceof ConfigErrors) {
     for (const e of err.errors) console.error(formatError(e));
     console.error(`${err.errors.length} problem${err.errors.length === 1 ? '' : 's'} found; nothing was run.`);
+    return 2;
+  }
+  if (err instanceof AmbiguousKeyError) {
+    const rows = err.matches.map((e) => [e.key.slice(0, Math.max(12, err.prefix.length + 2)), e.stageType, `${lastUseOf(e).pipeline}/${lastUseOf(e).stageId}`]);
+    console.error(`error: ${err.message}:`);
+    for (const line of alignRows(rows)) console.error(`  ${line}`);
     return 2;
   }
   if (err instanceof UsageError) {

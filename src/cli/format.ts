@@ -8,6 +8,9 @@ export function table(headers: string[], rows: string[][], right: string[] = [])
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** Rows with their columns aligned, no header. */
+export const alignRows = (rows: string[][]): string[] => (rows.length ? table(rows[0].map(() => ''), rows).split('\n').slice(1) : []);
+
 /** Local time to the minute: what a person compares when asking "when did I run this". */
 export function when(iso: string): string {
   const d = new Date(iso);

@@ -3,8 +3,8 @@
 import { cpus } from 'node:os';
 import { Command } from 'commander';
 import { packageInfo } from '../runner/package-info.js';
-import { planGraph } from '../runner/plan.js';
-import { prepare, runPipeline } from '../runner/run.js';
+import { planPipeline } from '../runner/plan.js';
+import { runPipeline } from '../runner/run.js';
 import { loadRegistry } from '../runner/stage-plugins.js';
 import { registerCacheCommands } from './cache-commands.js';
 import { collect, configOptions, positiveNumber, reportError, usageExit, type ConfigFlags } from './common.js';
@@ -78,16 +78,11 @@ for (const [name, description] of [
 
 shared(program.command('plan <file>').description("show each stage's key and whether it would be computed, and why")).action(async (file: string, flags: SharedFlags) => {
   try {
-    const { graph, sweep, force, cache, backend } = await prepare({ file, set: flags.set, sweep: flags.sweep, force: flags.force, cacheRoot: flags.cache, backend: flags.backend });
-    try {
-      const rows = await planGraph(graph, cache, backend, force);
-      console.log(`pipeline ${graph.name}: backend ${backend}, cache ${cache.root}${sweep ? `, sweep of ${sweep.variants.length} variants` : ''}`);
-      console.log(formatPlan(rows));
-      const hits = rows.filter((r) => r.status === 'hit').length;
-      console.log(`${rows.length} stage instances: ${hits} cached, ${rows.length - hits} to compute`);
-    } finally {
-      await cache.close();
-    }
+    const plan = await planPipeline({ file, set: flags.set, sweep: flags.sweep, force: flags.force, cacheRoot: flags.cache, backend: flags.backend });
+    console.log(`pipeline ${plan.pipeline}: backend ${plan.backend}, cache ${plan.cacheRoot}${plan.variants ? `, sweep of ${plan.variants} variants` : ''}`);
+    console.log(formatPlan(plan.rows));
+    const hits = plan.rows.filter((r) => r.status === 'hit').length;
+    console.log(`${plan.rows.length} stage instances: ${hits} cached, ${plan.rows.length - hits} to compute`);
   } catch (err) {
     fail(err);
   }

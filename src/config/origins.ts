@@ -40,7 +40,7 @@ export class OriginMap {
   deleteUnder(path: Path): void {
     const p = encode(path);
     for (const k of [...this.map.keys()]) {
-      if (k === p || k.startsWith(p + '\u0000') || p === '') this.map.delete(k);
+      if (k === p || k.startsWith(`${p}\u0000`) || p === '') this.map.delete(k);
     }
   }
 
@@ -48,7 +48,7 @@ export class OriginMap {
   copyUnder(from: OriginMap, path: Path): void {
     const p = encode(path);
     for (const [k, v] of from.map) {
-      if (k === p || k.startsWith(p + '\u0000') || p === '') this.map.set(k, v);
+      if (k === p || k.startsWith(`${p}\u0000`) || p === '') this.map.set(k, v);
     }
   }
 
@@ -65,7 +65,7 @@ export class OriginMap {
     for (const [k, v] of this.map) {
       if (p === '') out.map.set(k, v);
       else if (k === p) out.map.set('', v);
-      else if (k.startsWith(p + '\u0000')) out.map.set(k.slice(p.length + 1), v);
+      else if (k.startsWith(`${p}\u0000`)) out.map.set(k.slice(p.length + 1), v);
     }
     return out;
   }

@@ -34,6 +34,7 @@ export function buildSchema(registry: Registry): Record<string, unknown> {
       if: { type: 'object', properties: { uses: { const: t } }, required: ['uses'] },
       // `with` defaults here too: ajv evaluates allOf before the sibling `properties`, and the
       // params' own defaults can only be filled into a `with` that exists.
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a promise
       then: { type: 'object', properties: { with: { default: {}, ...closedParams(registry[t].params) } } },
     })),
   };

@@ -1,7 +1,7 @@
 // Reading one pipeline file: parse with the `yaml` package, keeping the node tree and a
 // LineCounter, so every value of the plain result can be traced back to FILE:LINE:COL.
 import { readFile } from 'node:fs/promises';
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
 import type { ConfigError, Position } from './errors.js';
 import type { OriginMap, Path } from './origins.js';

@@ -4,7 +4,7 @@
 //
 // A module's files are the module and what it imports at run time, followed transitively:
 // relative specifiers and this package's own name (`mlpipe/sdk/...`, resolved through the
-// `source` condition of package.json's exports). `import type` runs nothing and is not followed.
+// `mlpipe-source` condition of package.json's exports). `import type` runs nothing and is not followed.
 //
 // Keys must be the same whether we run from the TypeScript sources (vitest) or from the compiled
 // dist/ (the CLI), so a compiled `dist/x/y.js` is mapped back to `x/y.ts` when that source exists.
@@ -42,13 +42,32 @@ function packageOf(root: string): Pkg {
   return pkg;
 }
 
-/** `mlpipe/sdk` -> the source file its exports entry names; undefined for any other package. */
+/** The export condition that names a TypeScript source (tsconfig's customConditions too). */
+const SOURCE_CONDITION = 'mlpipe-source';
+
+/** What `*` stands for when `subpath` matches an exports key (`''` for an exact key). */
+function matchSubpath(pattern: string, subpath: string): string | undefined {
+  const star = pattern.indexOf('*');
+  if (star < 0) return pattern === subpath ? '' : undefined;
+  const [prefix, suffix] = [pattern.slice(0, star), pattern.slice(star + 1)];
+  const fits = subpath.startsWith(prefix) && subpath.endsWith(suffix) && subpath.length >= prefix.length + suffix.length;
+  return fits ? subpath.slice(prefix.length, subpath.length - suffix.length) : undefined;
+}
+
+/** `mlpipe/sdk/training` -> the source file package.json's exports map it to (an exact subpath or
+ * one `*` pattern); undefined for any other package. */
 function selfReference(spec: string, root: string): string | undefined {
   const { name, exports } = packageOf(root);
   if (!name || !exports || (spec !== name && !spec.startsWith(`${name}/`))) return undefined;
-  const entry = exports[`.${spec.slice(name.length)}`] as Record<string, string> | string | undefined;
-  const target = typeof entry === 'string' ? entry : (entry?.source ?? entry?.default);
-  return target ? join(root, target) : undefined;
+  const subpath = `.${spec.slice(name.length)}`;
+  for (const [pattern, entry] of Object.entries(exports)) {
+    const match = matchSubpath(pattern, subpath);
+    if (match === undefined) continue;
+    const e = entry as Record<string, string> | string;
+    const target = typeof e === 'string' ? e : (e[SOURCE_CONDITION] ?? e.default);
+    return target ? join(root, target.replace('*', match)) : undefined;
+  }
+  return undefined;
 }
 
 /** Prefer the TypeScript source of a compiled file, so both ways of running agree. */

@@ -45,7 +45,7 @@ export async function computeStage(
     if (missing.length) throw new Error(`stage ${def.type} did not return output(s) ${missing.join(', ')}`);
     return { entry: await save(cache, id, result, computeMs), result };
   } catch (err) {
-    for (const artifact of Object.values(result.outputs)) Object.values(artifact).forEach((t) => t.dispose());
+    for (const artifact of Object.values(result.outputs)) for (const t of Object.values(artifact)) t.dispose();
     throw err;
   }
 }

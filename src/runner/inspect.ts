@@ -8,19 +8,35 @@ import { shortKey } from '../keys/hash.js';
 import { artifactHash } from '../keys/recipe.js';
 import type { Registry } from '../sdk/stage.js';
 import { entryBlobs, lastUseOf, type CacheEntry } from '../store/entry.js';
-import { RunCache } from '../store/run-cache.js';
+import { openExistingStore } from '../store/open.js';
+import type { RunCache } from '../store/run-cache.js';
 import { decodeStored, type RawTensor } from '../store/tensor-bytes.js';
 import { Explainer } from './explain.js';
 
 /** Open an existing cache; a cache command never creates one by looking at a wrong path. */
 export function openCache(root: string): RunCache {
-  if (!existsSync(join(root, 'index.sqlite'))) throw new UsageError(`no cache at ${root} (use --cache DIR or $PIPELINE_CACHE)`);
-  return RunCache.local(root);
+  const cache = openExistingStore(root);
+  if (!cache) throw new UsageError(`no cache at ${root} (use --cache DIR or $PIPELINE_CACHE)`);
+  return cache;
 }
+
+/** A key prefix that more than one entry starts with. */
+export class AmbiguousKeyError extends UsageError {
+  constructor(
+    readonly prefix: string,
+    readonly matches: CacheEntry[],
+  ) {
+    super(`key prefix ${prefix} is ambiguous: ${matches.length} entries match`);
+  }
+}
+
+/** The params schema's properties of a stage type (undefined for a type no plugin defines). */
+const paramProps = (registry: Registry, type: string) =>
+  (registry[type]?.params as { properties?: Record<string, { default?: unknown }> } | undefined)?.properties;
 
 /** Params whose value is not the stage schema's default: what makes this entry different. */
 export function nonDefaultParams(entry: CacheEntry, registry: Registry): Record<string, unknown> {
-  const props = (registry[entry.stageType]?.params as { properties?: Record<string, { default?: unknown }> } | undefined)?.properties;
+  const props = paramProps(registry, entry.stageType);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(entry.parts.params ?? {})) {
     if (!props || JSON.stringify(props[k]?.default) !== JSON.stringify(v)) out[k] = v;
@@ -74,9 +90,7 @@ export async function resolveEntry(cache: RunCache, ref: string, runsRoot = 'run
   const found = all.filter((e) => e.key.startsWith(prefix));
   if (found.length === 1) return found[0];
   if (found.length === 0) throw new UsageError(`no cache entry with key ${ref} (${all.length} entries; see \`pipeline cache ls\`)`);
-  const width = Math.max(...found.map((e) => e.stageType.length));
-  const list = found.map((e) => `  ${e.key.slice(0, Math.max(12, prefix.length + 2))}  ${e.stageType.padEnd(width)}  ${lastUseOf(e).pipeline}/${lastUseOf(e).stageId}`);
-  throw new UsageError(`key prefix ${ref} is ambiguous: ${found.length} entries match:\n${list.join('\n')}`);
+  throw new AmbiguousKeyError(ref, found);
 }
 
 async function resolveRunStage(cache: RunCache, ref: string, runsRoot: string): Promise<CacheEntry> {
@@ -144,6 +158,8 @@ export function tensorStats(raw: RawTensor): TensorStats {
 export interface EntryDetails {
   entry: CacheEntry;
   nonDefault: string[];
+  /** The schema default of each non-default param that has one. */
+  defaults: Record<string, unknown>;
   inputs: { name: string; hash: string; key?: string; stageId?: string; stageType?: string; output?: string }[];
   outputs: { output: string; tensor: string; blob: string; size: number; stats?: TensorStats; error?: string }[];
   pictures: { name: string; blob: string; width?: number; height?: number }[];
@@ -178,5 +194,8 @@ export async function describeEntry(cache: RunCache, entry: CacheEntry, registry
     }
   });
   const size = entryBlobs(entry).reduce((s, r) => s + (cache.blobs.sizeOf(r.hash) ?? 0), 0);
-  return { entry, nonDefault: Object.keys(nonDefaultParams(entry, registry)), inputs, outputs, pictures, size };
+  const nonDefault = Object.keys(nonDefaultParams(entry, registry));
+  const props = paramProps(registry, entry.stageType) ?? {};
+  const defaults = Object.fromEntries(nonDefault.filter((k) => props[k] && 'default' in props[k]).map((k) => [k, props[k].default]));
+  return { entry, nonDefault, defaults, inputs, outputs, pictures, size };
 }

@@ -6,6 +6,7 @@ import { cacheKey, keyParts } from '../keys/recipe.js';
 import { readStageFiles } from '../keys/source-files.js';
 import type { CacheEntry, RunCache } from '../store/run-cache.js';
 import { Explainer } from './explain.js';
+import { prepare, type CommonOptions } from './run.js';
 
 export interface PlanRow {
   id: string;
@@ -54,5 +55,25 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
     } catch {
       return { reasons };
     }
+  }
+}
+
+export interface PlanResult {
+  pipeline: string;
+  backend: string;
+  cacheRoot: string;
+  /** Set for a sweep: how many variants the stage instances come from. */
+  variants?: number;
+  rows: PlanRow[];
+}
+
+/** What a run would compute, and why, without computing anything or recording a use. */
+export async function planPipeline(opts: CommonOptions): Promise<PlanResult> {
+  const { graph, sweep, force, cache, backend } = await prepare(opts);
+  try {
+    const rows = await planGraph(graph, cache, backend, force);
+    return { pipeline: graph.name, backend, cacheRoot: cache.root, variants: sweep?.variants.length, rows };
+  } finally {
+    await cache.close();
   }
 }

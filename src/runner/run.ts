@@ -11,7 +11,8 @@ import { buildGraph, withDescendants, type Graph } from '../graph/graph.js';
 import { buildSweepGraph, type SweepGraph } from '../graph/sweep-graph.js';
 import { expandSweep, isSweep, type Variant } from '../graph/sweep.js';
 import type { Registry } from '../sdk/stage.js';
-import { defaultCacheRoot, RunCache } from '../store/run-cache.js';
+import { openStore } from '../store/open.js';
+import { defaultCacheRoot, type RunCache } from '../store/run-cache.js';
 import { StageEvents } from './events.js';
 import { Executor, type StageOutcome } from './executor.js';
 import { newRunId, writeRunRecord, type RunManifest } from './run-record.js';
@@ -82,7 +83,7 @@ export async function prepare(opts: CommonOptions): Promise<Prepared> {
   const sweep = variants && buildSweepGraph(variants, registry);
   const graph = sweep ?? buildGraph(loaded.config, registry);
   const force = new Set<string>();
-  if (opts.force === true) graph.order.forEach((id) => force.add(id));
+  if (opts.force === true) for (const id of graph.order) force.add(id);
   else if (Array.isArray(opts.force)) {
     for (const stageId of opts.force) {
       const ids = graph.order.filter((id) => graph.nodes.get(id)!.stageId === stageId);
@@ -90,11 +91,11 @@ export async function prepare(opts: CommonOptions): Promise<Prepared> {
         const known = [...new Set([...graph.nodes.values()].map((n) => n.stageId))];
         throw new UsageError(`--force ${stageId}: no stage "${stageId}" in ${graph.name} (stages: ${known.join(', ')})`);
       }
-      for (const id of ids) withDescendants(graph, id).forEach((d) => force.add(d));
+      for (const id of ids) for (const d of withDescendants(graph, id)) force.add(d);
     }
   }
   const backend = await initBackend(opts.backend ?? loaded.config.backend);
-  const cache = RunCache.local(resolve(opts.cacheRoot ?? defaultCacheRoot()));
+  const cache = openStore(resolve(opts.cacheRoot ?? defaultCacheRoot()));
   return { loaded, registry, graph, sweep, force, cache, backend };
 }
 

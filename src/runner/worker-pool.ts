@@ -44,7 +44,10 @@ export class WorkerPool {
     const child = fork(workerScript(), [this.cacheRoot, this.backend], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, PIPELINE_WASM_THREADS: '1' } });
     let ready!: () => void;
     let failed!: (e: Error) => void;
-    const slot: Slot = { child, busy: false, jobs: new Set(), ready: new Promise<void>((res, rej) => ((ready = res), (failed = rej))) };
+    const slot: Slot = { child, busy: false, jobs: new Set(), ready: new Promise<void>((res, rej) => {
+      ready = res;
+      failed = rej;
+    }) };
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'ready') {
         if (m.backend !== this.backend) failed(new Error(`worker loaded backend ${m.backend}, expected ${this.backend}`));

@@ -1,7 +1,8 @@
 // A worker process: loads a backend once, then computes stage jobs sent by the parent, reading
 // inputs from and writing results to the shared cache. Input artifacts stay in memory between
 // jobs, so a worker reads the training set once, not once per stage instance.
-import { RunCache, CorruptBlobError } from '../store/run-cache.js';
+import { openStore } from '../store/open.js';
+import { CorruptBlobError } from '../store/run-cache.js';
 import { artifactHash } from '../keys/recipe.js';
 import type { Artifact } from '../sdk/stage.js';
 import { initBackend, type BackendChoice } from '../backend/index.js';
@@ -15,7 +16,7 @@ const send = (m: WorkerMessage) => process.send!(m);
 
 const registry = await loadRegistry();
 const backend = await initBackend(backendChoice as BackendChoice);
-const cache = RunCache.local(cacheRoot);
+const cache = openStore(cacheRoot);
 const artifacts = new Map<string, Artifact>();
 
 async function runJob(id: number, job: StageJob): Promise<void> {
@@ -25,7 +26,10 @@ async function runJob(id: number, job: StageJob): Promise<void> {
   for (const [name, { entry, output }] of Object.entries(job.inputs)) {
     const hash = artifactHash(entry.outputs[output]);
     let a = artifacts.get(hash);
-    if (!a) artifacts.set(hash, (a = await cache.loadArtifact(entry, output)));
+    if (!a) {
+      a = await cache.loadArtifact(entry, output);
+      artifacts.set(hash, a);
+    }
     inputs[name] = a;
   }
   const { files } = readStageFiles(def, job.parts.params);
@@ -40,7 +44,7 @@ async function runJob(id: number, job: StageJob): Promise<void> {
   for (const [name, artifact] of Object.entries(result.outputs)) {
     const hash = artifactHash(entry.outputs[name]);
     if (job.keepOutputs && !artifacts.has(hash)) artifacts.set(hash, artifact); // a later job here may read it
-    else Object.values(artifact).forEach((t) => t.dispose());
+    else for (const t of Object.values(artifact)) t.dispose();
   }
   send({ type: 'done', job: id, entry });
 }

@@ -34,6 +34,7 @@ export interface StageResult {
   pictures?: Record<string, GreyImage>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds stages of every params type; `unknown` would reject each one
 export interface StageDef<P = any> {
   /** The name used in YAML `uses:`. */
   type: string;

@@ -114,7 +114,7 @@ export async function gcCache(cache: RunCache, opts: GcOptions = {}): Promise<Gc
   const recent = { count: 0, bytes: 0 };
   for (const { hash, path } of cache.blobs.list()) {
     if (referenced.has(hash) || !/^[0-9a-f]{64}$/.test(hash)) continue;
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(path);
     } catch {

@@ -38,7 +38,8 @@ export async function tensorToRaw(t: tf.Tensor): Promise<RawTensor> {
     // first cost 80 ms. The view is used synchronously, before anything can allocate.
     const backend = tf.backend() as unknown as { typedArrayFromHeap?(t: tf.TensorInfo): Float32Array };
     const inPlace = tf.getBackend() === 'wasm' && backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : undefined;
-    const codes = unorm8Codes(inPlace ?? (data = (await t.data()) as Float32Array));
+    if (!inPlace) data = (await t.data()) as Float32Array;
+    const codes = unorm8Codes(inPlace ?? (data as Float32Array));
     if (codes) return { dtype: 'unorm8', shape: t.shape.slice(), bytes: codes };
   }
   data ??= (await t.data()) as Float32Array | Int32Array | Uint8Array;

@@ -21,7 +21,7 @@ export function maybeGunzip(bytes: Uint8Array, path: string): Uint8Array {
 
 export function parseIdx(raw: Uint8Array, path: string, magic: number): Idx {
   const bytes = maybeGunzip(raw, path);
-  const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
+  const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
   if (bytes.length < 4) throw new Error(`${path}: truncated IDX file (${bytes.length} bytes, no header)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = view.getUint32(0);
