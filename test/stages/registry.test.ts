@@ -1,10 +1,15 @@
 // The registry as the config loader and runner see it: metadata, params schemas under ajv strict
-// mode, the pipeline YAML's wiring, and the smoke settings run end to end.
+// mode, the pipeline YAML's wiring, what a user's file (extends + set: + --set) resolves to through
+// the config loader, and the smoke experiment, loaded as the CLI loads it, run end to end.
 import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Ajv } from 'ajv';
 import * as tf from '@tensorflow/tfjs-core';
 import { parse } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { buildGraph } from '../../src/graph/graph.js';
 import type { Artifact } from '../../src/sdk/stage.js';
 import { Rng } from '../../src/sdk/rng.js';
 import { registry } from '../helpers/builtin.js';
@@ -15,6 +20,9 @@ const KINDS = ['dataset', 'classifier', 'indices', 'inverse', 'images'];
 const pipeline = parse(fs.readFileSync('pipelines/inverting-mnist.yaml', 'utf8'));
 
 beforeAll(ready);
+
+const tmp = fs.mkdtempSync(path.join(tmpdir(), 'registry-test-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('registry', () => {
   it('has the seven stage types, each keyed by its own type', () => {
@@ -63,27 +71,71 @@ describe('registry', () => {
     }
   });
 
-  it('runs the smoke experiment\'s settings end to end in seconds', async () => {
-    const set = parse(fs.readFileSync('experiments/smoke.yaml', 'utf8')).set as Record<string, unknown>;
+  it('a user file extending the pipeline resolves through the config loader: set: over with:, --set over set:, defaults for the rest', async () => {
+    const file = path.join(tmp, 'mine.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        `extends: ${JSON.stringify(path.resolve('pipelines/inverting-mnist.yaml'))}`,
+        'name: mine',
+        'set:',
+        '  data.train: 300',
+        '  classifier.hidden: [20, 10]',
+        '  confident.threshold: 0.6',
+        '  inverse.steps: 5',
+        '',
+      ].join('\n'),
+    );
+    const { config, files, origin } = await loadConfig(file, { registry, set: ['inverse.steps=7', 'seed=4'] });
+    expect(files).toEqual([file, path.resolve('pipelines/inverting-mnist.yaml')]);
+    expect(config.name).toBe('mine');
+    expect(config.seed).toBe(4); // --set over the pipeline's seed: 1
+    // the pipeline's stages and wiring, unchanged
+    expect(Object.keys(config.stages)).toEqual(Object.keys(pipeline.stages));
+    for (const [id, st] of Object.entries(config.stages)) {
+      expect(st.uses, id).toBe(pipeline.stages[id].uses);
+      expect(st.inputs, id).toEqual(pipeline.stages[id].inputs ?? {});
+    }
+    const w = (id: string) => config.stages[id].with;
+    // set: wins over the pipeline's defaults and over its `with:` (confident: { threshold: 0.8 })
+    expect(w('data')).toEqual(paramsOf(registry.load, { train: 300 }));
+    expect(w('classifier')).toEqual(paramsOf(registry['train-classifier'], { hidden: [20, 10] }));
+    expect(w('confident')).toEqual(paramsOf(registry['filter-confident'], { threshold: 0.6 }));
+    // --set wins over set:
+    expect(w('inverse')).toEqual(paramsOf(registry['train-inverse'], { steps: 7 }));
+    // untouched stages: every param at its schema default
+    for (const id of ['reconstruct', 'generate', 'features']) expect(w(id), id).toEqual(paramsOf(registry[config.stages[id].uses]));
+    expect(origin(['stages', 'data', 'with', 'train'])).toEqual({ file, line: 4, col: 15 });
+    expect(origin(['stages', 'inverse', 'with', 'steps'])).toEqual({ file: '--set inverse.steps=7' });
+  });
+
+  it('runs the smoke experiment, as the config loader resolves it, end to end in seconds', async () => {
+    // experiments/smoke.yaml extends the pipeline and shrinks it with a set: block; what runs is
+    // what loadConfig makes of it (defaults applied), wired as the runner wires it.
+    const { config } = await loadConfig('experiments/smoke.yaml', { registry });
+    expect(config.name).toBe('smoke');
+    expect(config.stages.data.with).toEqual(paramsOf(registry.load, { train: 600, test: 200 }));
+    expect(config.stages.confident.with.threshold).toBe(0.5); // set: over the pipeline's with:
+    const graph = buildGraph(config, registry);
     const before = tf.memory().numTensors;
-    const outputs: Record<string, Artifact> = {};
+    const outputs: Record<string, Record<string, Artifact>> = {};
     const metrics: Record<string, Record<string, unknown>> = {};
-    for (const [id, st] of Object.entries(pipeline.stages as Record<string, { uses: string; with?: object; inputs?: Record<string, string> }>)) {
-      const def = registry[st.uses];
-      const over = Object.fromEntries(Object.entries(set).filter(([k]) => k.startsWith(id + '.')).map(([k, v]) => [k.slice(id.length + 1), v]));
-      const params = paramsOf(def, { ...st.with, ...over });
-      const inputs = Object.fromEntries(Object.entries(st.inputs ?? {}).map(([k, from]) => [k, outputs[from]]));
-      const res = await def.run({ params, inputs, rng: new Rng(pipeline.seed), files: readFiles(def, params), progress: () => {} });
-      outputs[id] = Object.values(res.outputs)[0];
+    for (const id of graph.order) {
+      const { def, params, inputs: refs, seed } = graph.nodes.get(id)!;
+      const inputs = Object.fromEntries(Object.entries(refs).map(([k, ref]) => [k, outputs[ref.stage][ref.output]]));
+      const res = await def.run({ params, inputs, rng: new Rng(seed), files: readFiles(def, params), progress: () => {} });
+      outputs[id] = res.outputs;
       metrics[id] = res.metrics ?? {};
     }
-    expect(outputs.data.trainX.shape).toEqual([600, 784]);
+    const out = (id: string) => Object.values(outputs[id])[0];
+    expect(out('data').trainX.shape).toEqual([600, 784]);
+    expect(out('data').testX.shape).toEqual([200, 784]);
     expect(metrics.classifier.accuracy).toBeGreaterThan(0.5);
     expect(metrics.confident.kept).toBeGreaterThan(30);
-    expect(outputs.reconstruct.reconstructions.shape).toEqual([16, 784]);
-    expect(outputs.generate.images.shape).toEqual([9, 784]);
-    expect(outputs.features.images.shape).toEqual([100, 784]);
-    disposeAll(outputs);
+    expect(out('reconstruct').reconstructions.shape).toEqual([16, 784]);
+    expect(out('generate').images.shape).toEqual([9, 784]);
+    expect(out('features').images.shape).toEqual([100, 784]);
+    for (const o of Object.values(outputs)) disposeAll(o);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
