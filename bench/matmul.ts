@@ -8,7 +8,11 @@ import { installFastGather } from '../src/backend/wasm-gather.js';
 import { registerGradients } from '../src/backend/gradients.js';
 
 type Loss = 'softmax-log' | 'logSoftmax' | 'softmaxCrossEntropy';
-interface StepVariant { loss: Loss; fusedBias?: boolean; gather?: boolean }
+interface StepVariant {
+  loss: Loss;
+  fusedBias?: boolean;
+  gather?: boolean;
+}
 
 registerGradients();
 
@@ -51,12 +55,30 @@ function micro(): number[] {
   });
 }
 
-interface Mlp { vars: tf.Variable[]; x: tf.Tensor2D; y: tf.Tensor2D }
+interface Mlp {
+  vars: tf.Variable[];
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+}
 
 /** A 60000-sample pool to gather batches from, as the train-classifier stage does every step. */
 let pool: { x: tf.Tensor2D; y: tf.Tensor2D } | undefined;
 function gatherBatch(m: Mlp, step: number): tf.Tensor[] {
-  pool ??= { x: tf.randomUniform([60000, 784], 0, 1, 'float32', 6) as tf.Tensor2D, y: tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(new Int32Array(60000).map((_, i) => i % 10), 'int32'), 10), 'float32')) as tf.Tensor2D };
+  pool ??= {
+    x: tf.randomUniform([60000, 784], 0, 1, 'float32', 6) as tf.Tensor2D,
+    y: tf.tidy(() =>
+      tf.cast(
+        tf.oneHot(
+          tf.tensor1d(
+            new Int32Array(60000).map((_, i) => i % 10),
+            'int32',
+          ),
+          10,
+        ),
+        'float32',
+      ),
+    ) as tf.Tensor2D,
+  };
   const idx = new Int32Array(1000).map((_, i) => (i * 7919 + step * 1000) % 60000);
   const t = tf.tensor1d(idx, 'int32');
   m.x = tf.gather(pool.x, t);
@@ -79,7 +101,8 @@ function makeMlp(batch = 1000): Mlp {
 function lossFn(m: Mlp, v: StepVariant): () => tf.Scalar {
   const [w1, b1, w2, b2, w, b] = m.vars;
   const dense = (h: tf.Tensor, wt: tf.Tensor, bias: tf.Tensor): tf.Tensor2D =>
-    (v.fusedBias ? tf.fused.matMul({ a: h as tf.Tensor2D, b: wt as tf.Tensor2D, bias })
+    (v.fusedBias
+      ? tf.fused.matMul({ a: h as tf.Tensor2D, b: wt as tf.Tensor2D, bias })
       : tf.add(tf.matMul(h as tf.Tensor2D, wt as tf.Tensor2D), bias)) as tf.Tensor2D;
   return () => {
     const l1 = tf.sigmoid(dense(m.x, w1, b1));
@@ -119,7 +142,9 @@ async function profileStep(v: StepVariant): Promise<void> {
   const f = lossFn(m, v);
   for (let i = 0; i < 5; i++) tf.dispose(opt.minimize(f, false, m.vars) ?? []);
   const reps = 10;
-  const info = await tf.profile(() => { for (let i = 0; i < reps; i++) tf.dispose(opt.minimize(f, false, m.vars) ?? []); });
+  const info = await tf.profile(() => {
+    for (let i = 0; i < reps; i++) tf.dispose(opt.minimize(f, false, m.vars) ?? []);
+  });
   const byKernel = new Map<string, { ms: number; n: number }>();
   for (const k of info.kernels) {
     const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`;
@@ -174,4 +199,7 @@ async function main(): Promise<void> {
   if (PROFILE) for (const v of [VARIANTS[0], VARIANTS[2]]) await profileStep(v);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -50,7 +50,11 @@ function wrapKernels(): void {
 async function run(stage: StageDef, params: Record<string, unknown>, inputs: Record<string, Artifact>) {
   const full = { ...defaults(stage), ...params };
   return stage.run({
-    params: full, inputs, rng: new Rng(1), files: readStageFiles(stage, full).files, progress: () => {},
+    params: full,
+    inputs,
+    rng: new Rng(1),
+    files: readStageFiles(stage, full).files,
+    progress: () => {},
   });
 }
 
@@ -91,4 +95,7 @@ async function main(): Promise<void> {
   await profiled('train-inverse', () => run(registry['train-inverse'], { steps }, { data, model: model!, kept }));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

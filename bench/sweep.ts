@@ -20,7 +20,9 @@ function run(args: string[]): { wallS: number; stdout: string } {
   return { wallS: (performance.now() - t0) / 1000, stdout: r.stdout };
 }
 
-interface Manifest { stages: Record<string, { type: string; status: string; key?: string; computeMs?: number }> }
+interface Manifest {
+  stages: Record<string, { type: string; status: string; key?: string; computeMs?: number }>;
+}
 
 const work = mkdtempSync(join(tmpdir(), 'pipeline-sweep-bench-'));
 try {
@@ -28,10 +30,17 @@ try {
   console.log(`bench: ${experiment}, ${jobs} workers`);
   const cold = run(args);
   const folder = /^sweep folder: (.+)$/m.exec(cold.stdout)![1].trim();
-  const sweep = JSON.parse(readFileSync(join(folder, 'sweep.json'), 'utf8')) as { instances: Record<string, string>; variants: Array<{ variant: string; runDir: string }> };
+  const sweep = JSON.parse(readFileSync(join(folder, 'sweep.json'), 'utf8')) as {
+    instances: Record<string, string>;
+    variants: Array<{ variant: string; runDir: string }>;
+  };
   const computed: Record<string, number> = {};
   for (const [id, status] of Object.entries(sweep.instances)) if (status === 'miss') computed[id.split('@')[0]] = (computed[id.split('@')[0]] ?? 0) + 1;
-  console.log(`stage instances computed: ${Object.entries(computed).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `stage instances computed: ${Object.entries(computed)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   const manifests = sweep.variants.map((v) => JSON.parse(readFileSync(join(v.runDir, 'manifest.json'), 'utf8')) as Manifest);
   const upstream = new Set(['data', 'classifier']);
   const seconds = (ms = 0) => ms / 1000;
@@ -41,11 +50,20 @@ try {
   for (const m of manifests) for (const [id, st] of Object.entries(m.stages)) if (!upstream.has(id)) instances.set(st.key!, seconds(st.computeMs));
   const downstream = [...instances.values()].reduce((a, b) => a + b, 0);
   const ideal = shared + downstream / jobs;
-  console.log(`load + train-classifier ${shared.toFixed(1)} s; the ${instances.size} downstream stage instances of ${manifests.length} variants ${downstream.toFixed(1)} s in all`);
-  console.log(`cold sweep wall ${cold.wallS.toFixed(1)} s; ideal on ${jobs} workers ${ideal.toFixed(1)} s; ratio ${(cold.wallS / ideal).toFixed(2)} (target <= 1.1)`);
+  console.log(
+    `load + train-classifier ${shared.toFixed(1)} s; the ${instances.size} downstream stage instances of ${manifests.length} variants ${downstream.toFixed(1)} s in all`,
+  );
+  console.log(
+    `cold sweep wall ${cold.wallS.toFixed(1)} s; ideal on ${jobs} workers ${ideal.toFixed(1)} s; ratio ${(cold.wallS / ideal).toFixed(2)} (target <= 1.1)`,
+  );
   const warm = run(args);
   console.log(`re-run (all cache hits, process start included) ${warm.wallS.toFixed(2)} s (target < 3 s)`);
-  console.log(cold.stdout.split('\n').filter((l) => /^v\d|^variant/.test(l)).join('\n'));
+  console.log(
+    cold.stdout
+      .split('\n')
+      .filter((l) => /^v\d|^variant/.test(l))
+      .join('\n'),
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -5,7 +5,10 @@ import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, asInverse, invert } from './shared/mlp.js';
 import { tensorGrid } from 'mlpipe/sdk/pictures';
 
-export interface FeaturesParams { scale: number; round: number }
+export interface FeaturesParams {
+  scale: number;
+  round: number;
+}
 
 /** np.round(x, decimals) on float32: scale, round half to even, unscale, all in float32. Done in
  * JS rather than tf.round so the result cannot depend on a backend's tie-breaking. */

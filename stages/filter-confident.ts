@@ -4,7 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, inChunks, logits } from './shared/mlp.js';
 
-export interface FilterConfidentParams { threshold: number; requireCorrect: boolean }
+export interface FilterConfidentParams {
+  threshold: number;
+  requireCorrect: boolean;
+}
 
 export const filterConfident = defineStage<FilterConfidentParams>({
   type: 'filter-confident',
@@ -16,11 +19,15 @@ export const filterConfident = defineStage<FilterConfidentParams>({
     additionalProperties: false,
     properties: {
       threshold: {
-        type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.8,
+        type: 'number',
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        default: 0.8,
         description: 'keep a sample when its top class probability is above this',
       },
       requireCorrect: {
-        type: 'boolean', default: false,
+        type: 'boolean',
+        default: false,
         description: 'also require the predicted class to be the true label',
       },
     },

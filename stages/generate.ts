@@ -5,7 +5,11 @@ import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, asInverse, invert, logitsFromHidden } from './shared/mlp.js';
 import { tensorGrid } from 'mlpipe/sdk/pictures';
 
-export interface GenerateParams { classes: number[]; steps: number; learningRate: number }
+export interface GenerateParams {
+  classes: number[];
+  steps: number;
+  learningRate: number;
+}
 
 export const generate = defineStage<GenerateParams>({
   type: 'generate',
@@ -17,8 +21,12 @@ export const generate = defineStage<GenerateParams>({
     additionalProperties: false,
     properties: {
       classes: {
-        type: 'array', items: { type: 'integer', minimum: 0, maximum: 9 }, minItems: 1, maxItems: 100,
-        default: [1, 2, 3, 4, 5, 6, 7, 8, 9], description: 'one generated digit per entry, of this class',
+        type: 'array',
+        items: { type: 'integer', minimum: 0, maximum: 9 },
+        minItems: 1,
+        maxItems: 100,
+        default: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        description: 'one generated digit per entry, of this class',
       },
       steps: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000, description: 'gradient-descent steps' },
       learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 1.0, description: 'gradient-descent learning rate' },

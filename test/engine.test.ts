@@ -18,8 +18,7 @@ beforeEach(() => {
 
 const run = (file: string, extra: Partial<RunOptions> = {}) => runIn(dir, { file: fixture(file), ...extra });
 
-const statuses = (r: Awaited<ReturnType<typeof run>>) =>
-  Object.fromEntries([...r.outcomes].map(([id, o]) => [id, o.status]));
+const statuses = (r: Awaited<ReturnType<typeof run>>) => Object.fromEntries([...r.outcomes].map(([id, o]) => [id, o.status]));
 const keys = (r: Awaited<ReturnType<typeof run>>) => Object.fromEntries([...r.outcomes].map(([id, o]) => [id, o.key]));
 
 describe('cache', () => {

@@ -31,7 +31,13 @@ async function valueAndGrad(backend: string, f: (x: tf.Tensor2D) => tf.Tensor, x
     return (w ? tf.sum(tf.mul(y, tf.tensor(w, y.shape))) : tf.sum(y)) as tf.Scalar;
   };
   const value = tf.tidy(() => Array.from(f(xt).dataSync()));
-  const grad = tf.tidy(() => Array.from(tf.grad(loss as (x: tf.Tensor) => tf.Tensor)(xt).dataSync()));
+  const grad = tf.tidy(() =>
+    Array.from(
+      tf
+        .grad(loss as (x: tf.Tensor) => tf.Tensor)(xt)
+        .dataSync(),
+    ),
+  );
   xt.dispose();
   expect(tf.memory().numTensors).toBe(before);
   return { value, grad };
@@ -40,7 +46,9 @@ async function valueAndGrad(backend: string, f: (x: tf.Tensor2D) => tf.Tensor, x
 function expectClose(got: number[], want: number[], rel: number): void {
   expect(got.length).toBe(want.length);
   const scale = Math.max(...want.map(Math.abs), 1e-6);
-  got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(rel * scale));
+  got.forEach((v, i) => {
+    expect(Math.abs(v - want[i])).toBeLessThanOrEqual(rel * scale);
+  });
 }
 
 describe('squashLogit', () => {

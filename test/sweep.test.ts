@@ -79,9 +79,7 @@ describe('sweep', () => {
   it('reports a bad value in one variant at its FILE:LINE:COL before anything runs', async () => {
     const err = await run({ file: join(root, 'test', 'fixtures', 'sweep-bad.yaml') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigErrors);
-    expect((err as ConfigErrors).errors.map(formatError)).toEqual([
-      expect.stringMatching(/sweep-bad\.yaml:4:30: .*threshold must be < 1, got 1\.5/),
-    ]);
+    expect((err as ConfigErrors).errors.map(formatError)).toEqual([expect.stringMatching(/sweep-bad\.yaml:4:30: .*threshold must be < 1, got 1\.5/)]);
   });
 
   it('--sweep on the command line adds an axis', async () => {

@@ -11,7 +11,12 @@ import { registerGradients } from '../src/backend/gradients.js';
 registerGradients();
 import { installFastMatMul } from '../src/backend/wasm-matmul.js';
 
-const FLAGS: Array<[boolean, boolean]> = [[false, false], [true, false], [false, true], [true, true]];
+const FLAGS: Array<[boolean, boolean]> = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
 
 let seed = 1;
 function data(shape: number[]): { shape: number[]; values: Float32Array } {
@@ -91,13 +96,34 @@ describe('BatchMatMul', () => {
     const tag = `transposeA=${tA} transposeB=${tB}`;
     it(`2-D, ${tag}`, async () => {
       // Shapes chosen so both the direct and the flipped formulations get exercised.
-      for (const [M, K, N] of [[37, 53, 11], [9, 70, 120], [120, 5, 3], [1, 17, 1]]) {
+      for (const [M, K, N] of [
+        [37, 53, 11],
+        [9, 70, 120],
+        [120, 5, 3],
+        [1, 17, 1],
+      ]) {
         const { a, b } = operands(M, K, N, tA, tB);
         await agree(() => tf.matMul(t(a), t(b), tA, tB));
       }
     });
     it(`3-D batched (equal, broadcast left, broadcast right, rank 4), ${tag}`, async () => {
-      const cases: Array<[number[], number[]]> = [[[3], [3]], [[4], [1]], [[1], [4]], [[2, 3], [2, 3]], [[2, 3], [1, 1]], [[2, 1], [1, 2]]];
+      const cases: Array<[number[], number[]]> = [
+        [[3], [3]],
+        [[4], [1]],
+        [[1], [4]],
+        [
+          [2, 3],
+          [2, 3],
+        ],
+        [
+          [2, 3],
+          [1, 1],
+        ],
+        [
+          [2, 1],
+          [1, 2],
+        ],
+      ];
       for (const [bA, bB] of cases) {
         const { a, b } = operands(13, 21, 7, tA, tB, bA, bB);
         await agree(() => tf.matMul(t(a), t(b), tA, tB));
@@ -123,30 +149,52 @@ describe('_FusedMatMul', () => {
           // K > 48 crosses the built-in slow path's block size, where it re-adds the bias.
           const { a, b } = operands(29, 61, 19, tA, tB);
           const bias = data([19]);
-          await agree(() => tf.fused.matMul({
-            a: t(a) as tf.Tensor2D, b: t(b) as tf.Tensor2D, transposeA: tA, transposeB: tB,
-            bias: withBias ? t(bias) : undefined, activation,
-          }));
+          await agree(() =>
+            tf.fused.matMul({
+              a: t(a) as tf.Tensor2D,
+              b: t(b) as tf.Tensor2D,
+              transposeA: tA,
+              transposeB: tB,
+              bias: withBias ? t(bias) : undefined,
+              activation,
+            }),
+          );
         }
       }
     });
     it(`batched with bias, transposeA=${tA} transposeB=${tB}`, async () => {
-      for (const [bA, bB] of [[[3], [3]], [[3], [1]]]) {
+      for (const [bA, bB] of [
+        [[3], [3]],
+        [[3], [1]],
+      ]) {
         const { a, b } = operands(11, 8, 6, tA, tB, bA, bB);
         const bias = data([6]);
-        await agree(() => tf.fused.matMul({
-          a: t(a) as tf.Tensor3D, b: t(b) as tf.Tensor3D, transposeA: tA, transposeB: tB, bias: t(bias), activation: 'relu',
-        }));
+        await agree(() =>
+          tf.fused.matMul({
+            a: t(a) as tf.Tensor3D,
+            b: t(b) as tf.Tensor3D,
+            transposeA: tA,
+            transposeB: tB,
+            bias: t(bias),
+            activation: 'relu',
+          }),
+        );
       }
     });
   }
   it('prelu weights per column', async () => {
     const { a, b } = operands(12, 10, 8, true, true);
     const alpha = data([8]);
-    await agree(() => tf.fused.matMul({
-      a: t(a) as tf.Tensor2D, b: t(b) as tf.Tensor2D, transposeA: true, transposeB: true,
-      activation: 'prelu', preluActivationWeights: t(alpha),
-    }));
+    await agree(() =>
+      tf.fused.matMul({
+        a: t(a) as tf.Tensor2D,
+        b: t(b) as tf.Tensor2D,
+        transposeA: true,
+        transposeB: true,
+        activation: 'prelu',
+        preluActivationWeights: t(alpha),
+      }),
+    );
   });
 });
 

@@ -79,14 +79,29 @@ describe('Transpose', () => {
 
 describe('Add, Sub, Multiply, RealDiv', () => {
   const shapes: Array<[number[], number[]]> = [
-    [[7, 9], [7, 9]],
+    [
+      [7, 9],
+      [7, 9],
+    ],
     [[7, 9], [9]], // bias row
-    [[7, 9], [7, 1]], // one value per row
+    [
+      [7, 9],
+      [7, 1],
+    ], // one value per row
     [[7, 9], []], // scalar
     [[], [7, 9]],
-    [[1, 9], [7, 9]],
-    [[2, 3, 5], [3, 5]],
-    [[2, 3, 5], [2, 1, 5]], // not a 2-D broadcast: the original kernel
+    [
+      [1, 9],
+      [7, 9],
+    ],
+    [
+      [2, 3, 5],
+      [3, 5],
+    ],
+    [
+      [2, 3, 5],
+      [2, 1, 5],
+    ], // not a 2-D broadcast: the original kernel
     [[0, 5], [5]],
   ];
   const ops = { add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div };
@@ -118,7 +133,9 @@ describe('Sum', () => {
       expect(wasm.shape).toEqual(cpu.shape);
       // float32 sums in two orders differ by rounding that grows with the magnitudes summed.
       const scale = Array.from(x as Float32Array).reduce((s, v) => s + Math.abs(v), 0);
-      wasm.data.forEach((v, i) => expect(Math.abs(v - cpu.data[i])).toBeLessThan(1e-5 * scale));
+      wasm.data.forEach((v, i) => {
+        expect(Math.abs(v - cpu.data[i])).toBeLessThan(1e-5 * scale);
+      });
       if (axis === undefined) {
         // And no less accurate than the cpu backend's running sum, against a float64 sum.
         const exact = Array.from(x as Float32Array).reduce((s, v) => s + v, 0);
@@ -154,8 +171,12 @@ describe('Adagrad', () => {
     const fused = await run('wasm', true);
     const reference = await run('cpu', false);
     const tfjsWasm = await run('wasm', false);
-    fused.forEach((v, i) => expect(v).toBeCloseTo(reference[i], 5));
-    fused.forEach((v, i) => expect(v).toBeCloseTo(tfjsWasm[i], 5));
+    fused.forEach((v, i) => {
+      expect(v).toBeCloseTo(reference[i], 5);
+    });
+    fused.forEach((v, i) => {
+      expect(v).toBeCloseTo(tfjsWasm[i], 5);
+    });
     await tf.setBackend('wasm');
   });
 });
@@ -164,7 +185,12 @@ describe('zero-skipping matMul (mostly-zero left operand)', () => {
   // [300, 280] with ~80% zeros, like MNIST pixels; B dense.
   const [M, K, N] = [300, 280, 37];
   const a = Float32Array.from(values([M, K]) as Float32Array, (v, i) => ((i * 7919) % 10 < 8 ? 0 : v));
-  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as Array<[boolean, boolean]>) {
+  for (const [tA, tB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as Array<[boolean, boolean]>) {
     it(`transposeA=${tA} transposeB=${tB}: bitwise the dense XNNPACK product, close to cpu, no leaks`, async () => {
       const aShape = tA ? [K, M] : [M, K];
       const bShape = tB ? [N, K] : [K, N];
@@ -179,7 +205,9 @@ describe('zero-skipping matMul (mostly-zero left operand)', () => {
       expect(sparse.shape).toEqual([M, N]);
       expect(sparse.data).toEqual(dense);
       const scale = Math.max(...cpu.data.map(Math.abs));
-      sparse.data.forEach((v, i) => expect(Math.abs(v - cpu.data[i])).toBeLessThan(1e-5 * scale));
+      sparse.data.forEach((v, i) => {
+        expect(Math.abs(v - cpu.data[i])).toBeLessThan(1e-5 * scale);
+      });
     });
   }
 });

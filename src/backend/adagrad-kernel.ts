@@ -14,8 +14,16 @@ const adagradWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const k = simdKernels(wasm)!;
   const wOut = wasm.makeOutput(w.shape, 'float32');
   const accOut = wasm.makeOutput(w.shape, 'float32');
-  k.adagrad(addressOf(wasm, w), addressOf(wasm, acc), addressOf(wasm, g), addressOf(wasm, wOut), addressOf(wasm, accOut),
-    tf.util.sizeFromShape(w.shape), lr, eps);
+  k.adagrad(
+    addressOf(wasm, w),
+    addressOf(wasm, acc),
+    addressOf(wasm, g),
+    addressOf(wasm, wOut),
+    addressOf(wasm, accOut),
+    tf.util.sizeFromShape(w.shape),
+    lr,
+    eps,
+  );
   return [wOut, accOut];
 };
 

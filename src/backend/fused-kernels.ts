@@ -55,7 +55,7 @@ export function installFusedKernels(): void {
       let m = -Infinity;
       for (let c = 0; c < classes; c++) m = Math.max(m, z[o + c]);
       let sum = 0;
-      for (let c = 0; c < classes; c++) sum += (p[o + c] = Math.exp(z[o + c] - m));
+      for (let c = 0; c < classes; c++) sum += p[o + c] = Math.exp(z[o + c] - m);
       for (let c = 0; c < classes; c++) p[o + c] /= sum;
       total += Math.log(sum) + m - z[o + y[r]];
     }

@@ -30,8 +30,11 @@ function unbroadcast(dy: tf.Tensor, shape: number[], outShape: number[]): tf.Ten
   return tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, shape);
 }
 
-function binary(kernelName: string, da: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
-  db: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor): Grad {
+function binary(
+  kernelName: string,
+  da: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+  db: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+): Grad {
   return {
     kernelName,
     inputsToSave: ['a', 'b'],
@@ -84,11 +87,26 @@ const configs: Grad[] = [
       return { a: () => tf.matMul(b, g, true, true), b: () => tf.matMul(g, a, true, true) };
     },
   },
-  binary('Add', (dy) => dy, (dy) => dy),
-  binary('Sub', (dy) => dy, (dy) => tf.neg(dy)),
-  binary('Multiply', (dy, _a, b) => tf.mul(dy, f32(b)), (dy, a) => tf.mul(dy, f32(a))),
-  binary('RealDiv', (dy, _a, b) => tf.div(dy, f32(b)),
-    (dy, a, b) => tf.neg(tf.div(tf.mul(dy, f32(a)), f32(tf.square(b))))),
+  binary(
+    'Add',
+    (dy) => dy,
+    (dy) => dy,
+  ),
+  binary(
+    'Sub',
+    (dy) => dy,
+    (dy) => tf.neg(dy),
+  ),
+  binary(
+    'Multiply',
+    (dy, _a, b) => tf.mul(dy, f32(b)),
+    (dy, a) => tf.mul(dy, f32(a)),
+  ),
+  binary(
+    'RealDiv',
+    (dy, _a, b) => tf.div(dy, f32(b)),
+    (dy, a, b) => tf.neg(tf.div(tf.mul(dy, f32(a)), f32(tf.square(b)))),
+  ),
   { kernelName: 'Neg', gradFunc: (dy) => ({ x: () => tf.neg(dy as tf.Tensor) }) },
   {
     kernelName: 'Sum',

@@ -61,7 +61,9 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<strin
   if (wanted === 'tensorflow' || wanted === 'auto') {
     if (await tryTensorflow()) name = 'tensorflow';
     else if (wanted === 'tensorflow') {
-      throw new Error('backend "tensorflow" was asked for but @tensorflow/tfjs-node did not load (it needs libtensorflow, downloaded at install time); use --backend wasm');
+      throw new Error(
+        'backend "tensorflow" was asked for but @tensorflow/tfjs-node did not load (it needs libtensorflow, downloaded at install time); use --backend wasm',
+      );
     } else name = 'wasm';
   } else name = wanted;
   if (name === 'wasm') await loadWasm(wasmThreads());

@@ -11,7 +11,10 @@ const KERNELS: Record<string, BinaryOp> = { Add: 'add', Sub: 'sub', Multiply: 'm
 
 /** An operand seen as a [rows, cols] matrix: its row stride (elements) and whether it varies
  * along columns ('v') or holds one value per row ('s'). */
-interface Operand { rowStride: number; mode: 'v' | 's' }
+interface Operand {
+  rowStride: number;
+  mode: 'v' | 's';
+}
 
 const prod = (xs: number[]) => xs.reduce((p, d) => p * d, 1);
 
@@ -19,8 +22,7 @@ const prod = (xs: number[]) => xs.reduce((p, d) => p * d, 1);
  * Split the output's axes at `k` into rows × cols. An operand fits when, within each part, it
  * either has every output dimension or only 1s. Returns the first split that both operands fit.
  */
-export function plan2d(aShape: number[], bShape: number[], out: number[]):
-  { rows: number; cols: number; a: Operand; b: Operand } | undefined {
+export function plan2d(aShape: number[], bShape: number[], out: number[]): { rows: number; cols: number; a: Operand; b: Operand } | undefined {
   const pad = (s: number[]) => [...new Array(out.length - s.length).fill(1), ...s];
   const [pa, pb] = [pad(aShape), pad(bShape)];
   const part = (s: number[], from: number, to: number): 'full' | 'ones' | undefined => {
@@ -48,21 +50,32 @@ export function plan2d(aShape: number[], bShape: number[], out: number[]):
 
 export function installFastBinary(): void {
   for (const [name, op] of Object.entries(KERNELS)) {
-    replaceWasmKernel(name, (original): KernelFunc => (args) => {
-      const backend = args.backend as BackendWasm;
-      const a = args.inputs.a as TensorInfo;
-      const b = args.inputs.b as TensorInfo;
-      const k = simdKernels(backend);
-      if (!k || a.dtype !== 'float32' || b.dtype !== 'float32') return original(args);
-      const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const p = plan2d(a.shape, b.shape, shape);
-      if (!p) return original(args);
-      const out = backend.makeOutput(shape, 'float32');
-      if (p.rows * p.cols > 0) {
-        k[`${op}_${p.a.mode}${p.b.mode}`](addressOf(backend, a), addressOf(backend, b), addressOf(backend, out),
-          p.rows, p.cols, p.a.rowStride, p.b.rowStride);
-      }
-      return out;
-    });
+    replaceWasmKernel(
+      name,
+      (original): KernelFunc =>
+        (args) => {
+          const backend = args.backend as BackendWasm;
+          const a = args.inputs.a as TensorInfo;
+          const b = args.inputs.b as TensorInfo;
+          const k = simdKernels(backend);
+          if (!k || a.dtype !== 'float32' || b.dtype !== 'float32') return original(args);
+          const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+          const p = plan2d(a.shape, b.shape, shape);
+          if (!p) return original(args);
+          const out = backend.makeOutput(shape, 'float32');
+          if (p.rows * p.cols > 0) {
+            k[`${op}_${p.a.mode}${p.b.mode}`](
+              addressOf(backend, a),
+              addressOf(backend, b),
+              addressOf(backend, out),
+              p.rows,
+              p.cols,
+              p.a.rowStride,
+              p.b.rowStride,
+            );
+          }
+          return out;
+        },
+    );
   }
 }

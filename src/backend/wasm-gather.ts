@@ -23,7 +23,11 @@ const gatherV2: KernelFunc = ({ inputs, backend, attrs }) => {
     tf.util.assert(index <= axisDim - 1 && index >= 0, () => `GatherV2: the index value ${index} is not in [0, ${axisDim - 1}]`);
   }
   const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
-    x as tf.TensorInfo as tf.Tensor, indices as tf.TensorInfo as tf.Tensor, parsedAxis, batchDims);
+    x as tf.TensorInfo as tf.Tensor,
+    indices as tf.TensorInfo as tf.Tensor,
+    parsedAxis,
+    batchDims,
+  );
   const { batchSize, outerSize, dimSize, sliceSize } = info;
   const perBatch = idx.length / batchSize;
   const out = wasm.makeOutput(info.outputShape, x.dtype);
@@ -35,8 +39,13 @@ const gatherV2: KernelFunc = ({ inputs, backend, attrs }) => {
     const rowBytes = sliceSize * bytes;
     for (let b = 0; b < batchSize; b++) {
       for (let r = 0; r < outerSize; r++) {
-        k.gather_rows(src + (b * outerSize + r) * dimSize * rowBytes, ids + b * perBatch * 4, perBatch, rowBytes,
-          dst + (b * outerSize + r) * perBatch * rowBytes);
+        k.gather_rows(
+          src + (b * outerSize + r) * dimSize * rowBytes,
+          ids + b * perBatch * 4,
+          perBatch,
+          rowBytes,
+          dst + (b * outerSize + r) * perBatch * rowBytes,
+        );
       }
     }
     return out;

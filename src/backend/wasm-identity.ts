@@ -9,10 +9,14 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { replaceWasmKernel } from './wasm-simd.js';
 
 export function installSharedIdentity(): void {
-  replaceWasmKernel('Identity', (original): KernelFunc => (args) => {
-    const x = args.inputs.x as TensorInfo;
-    if (x.dtype === 'string') return original(args);
-    (args.backend as BackendWasm).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  });
+  replaceWasmKernel(
+    'Identity',
+    (original): KernelFunc =>
+      (args) => {
+        const x = args.inputs.x as TensorInfo;
+        if (x.dtype === 'string') return original(args);
+        (args.backend as BackendWasm).incRef(x.dataId);
+        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      },
+  );
 }

@@ -15,14 +15,11 @@ export interface LossKernels {
 
 import { at, f64Sum, rows, type Ops } from './wat.js';
 
-
 /** Move row pointers on by one row of $C floats. */
-const advance = (ptrs: string[]) =>
-  ptrs.map((p) => `(local.set ${p} (i32.add (local.get ${p}) (i32.shl (local.get $C) (i32.const 2))))`).join('\n      ');
+const advance = (ptrs: string[]) => ptrs.map((p) => `(local.set ${p} (i32.add (local.get ${p}) (i32.shl (local.get $C) (i32.const 2))))`).join('\n      ');
 
 /** q = ((p - m) / mx - 0.5) * 0.99 + 0.5, with the row's 1/mx taken once. */
-const squashed = (e: Ops) =>
-  e.add(e.mul(e.sub(e.mul(e.sub(e.load('$p'), e.get('$m')), e.get('$inv')), e.c(0.5)), e.c(0.99)), e.c(0.5));
+const squashed = (e: Ops) => e.add(e.mul(e.sub(e.mul(e.sub(e.load('$p'), e.get('$m')), e.get('$inv')), e.c(0.5)), e.c(0.99)), e.c(0.5));
 
 /** Per-row range locals, scalar and splat, set by ROW_START. */
 const ROW_LOCALS = '(local $m f32) (local $mV v128) (local $mx f32) (local $mxV v128) (local $inv f32) (local $invV v128)';
@@ -35,9 +32,11 @@ const ROW_START = `(call $rowRange (local.get $p) (local.get $C))
       (local.set $invV (f32x4.splat (local.get $inv)))`;
 
 export const LOSS_WAT = `
-${f64Sum('(export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32)',
-    `(f32x4.abs (f32x4.sub (v128.load ${at('$x', '$i')}) (v128.load ${at('$y', '$i')})))`,
-    `(f32.abs (f32.sub (f32.load ${at('$x', '$i')}) (f32.load ${at('$y', '$i')})))`)}
+${f64Sum(
+  '(export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32)',
+  `(f32x4.abs (f32x4.sub (v128.load ${at('$x', '$i')}) (v128.load ${at('$y', '$i')})))`,
+  `(f32.abs (f32.sub (f32.load ${at('$x', '$i')}) (f32.load ${at('$y', '$i')})))`,
+)}
 
   (func (export "abs_diff_grad") (param $x i32) (param $y i32) (param $dy f32) (param $o i32) (param $n i32)
     (local $i i32) (local $n4 i32) (local $pos v128) (local $neg v128) (local $zero v128)
@@ -74,16 +73,16 @@ ${f64Sum('(export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32)',
     (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
     (local.set $acc (f32x4.splat (f32.const inf)))
     (local.set $m (f32.const inf))
-    ${rows((e) => e.v
-      ? `(local.set $acc (f32x4.min (local.get $acc) ${e.load('$p')}))`
-      : `(local.set $m (f32.min (local.get $m) ${e.load('$p')}))`)}
+    ${rows((e) => (e.v ? `(local.set $acc (f32x4.min (local.get $acc) ${e.load('$p')}))` : `(local.set $m (f32.min (local.get $m) ${e.load('$p')}))`))}
     (local.set $m (f32.min (local.get $m) (call $hmin (local.get $acc))))
     (local.set $mV (f32x4.splat (local.get $m)))
     (local.set $acc (f32x4.splat (f32.const -inf)))
     (local.set $mx (f32.const -inf))
-    ${rows((e) => e.v
-      ? `(local.set $acc (f32x4.max (local.get $acc) ${e.sub(e.load('$p'), e.get('$m'))}))`
-      : `(local.set $mx (f32.max (local.get $mx) ${e.sub(e.load('$p'), e.get('$m'))}))`)}
+    ${rows((e) =>
+      e.v
+        ? `(local.set $acc (f32x4.max (local.get $acc) ${e.sub(e.load('$p'), e.get('$m'))}))`
+        : `(local.set $mx (f32.max (local.get $mx) ${e.sub(e.load('$p'), e.get('$m'))}))`,
+    )}
     (local.get $m) (f32.max (local.get $mx) (call $hmax (local.get $acc))))
 
   (func (export "squash_ratio") (param $p i32) (param $o i32) (param $R i32) (param $C i32)
@@ -93,9 +92,11 @@ ${f64Sum('(export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32)',
     (block $rd (loop $rl
       (br_if $rd (i32.ge_u (local.get $r) (local.get $R)))
       ${ROW_START}
-      ${rows((e) => `
+      ${rows(
+        (e) => `
         (local.set ${e.v ? '$qV' : '$q'} ${squashed(e)})
-        ${e.store('$o', e.div(e.get('$q'), e.sub(e.c(1), e.get('$q'))))}`)}
+        ${e.store('$o', e.div(e.get('$q'), e.sub(e.c(1), e.get('$q'))))}`,
+      )}
       ${advance(['$p', '$o'])}
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rl))))
@@ -113,19 +114,23 @@ ${f64Sum('(export "sum_abs_diff") (param $x i32) (param $y i32) (param $n i32)',
       ${ROW_START}
       (local.set $acc (f32.const 0))
       (local.set $accV (v128.const i32x4 0 0 0 0))
-      ${rows((e) => `
+      ${rows(
+        (e) => `
         (local.set ${e.v ? '$qV' : '$q'} ${squashed(e)})
         (local.set ${e.v ? '$gV' : '$g'} ${e.div(e.mul(e.load('$dh'), e.c(0.99)), e.mul(e.get('$q'), e.sub(e.c(1), e.get('$q'))))})
         ${e.store('$o', e.mul(e.get('$g'), e.get('$inv')))}
-        (local.set ${e.v ? '$accV' : '$acc'} ${e.add(e.get('$acc'), e.mul(e.get('$g'), e.sub(e.load('$p'), e.get('$m'))))})`)}
+        (local.set ${e.v ? '$accV' : '$acc'} ${e.add(e.get('$acc'), e.mul(e.get('$g'), e.sub(e.load('$p'), e.get('$m'))))})`,
+      )}
       (local.set $dmx (f32.neg (f32.mul (f32.add (local.get $acc) (call $hsum (local.get $accV))) (f32.mul (local.get $inv) (local.get $inv)))))
       (local.set $dmxV (f32x4.splat (local.get $dmx)))
       (local.set $acc (f32.const 0))
       (local.set $accV (v128.const i32x4 0 0 0 0))
-      ${rows((e) => `
+      ${rows(
+        (e) => `
         (local.set ${e.v ? '$vV' : '$v'} ${e.addWhere(e.load('$o'), e.eq(e.sub(e.load('$p'), e.get('$m')), e.get('$mx')), e.get('$dmx'))})
         ${e.store('$o', e.get('$v'))}
-        (local.set ${e.v ? '$accV' : '$acc'} ${e.add(e.get('$acc'), e.get('$v'))})`)}
+        (local.set ${e.v ? '$accV' : '$acc'} ${e.add(e.get('$acc'), e.get('$v'))})`,
+      )}
       (local.set $dm (f32.neg (f32.add (local.get $acc) (call $hsum (local.get $accV)))))
       (local.set $dmV (f32x4.splat (local.get $dm)))
       ${rows((e) => e.store('$o', e.addWhere(e.load('$o'), e.eq(e.load('$p'), e.get('$m')), e.get('$dm'))))}

@@ -123,8 +123,7 @@ function perBatch(ctx: Ctx, x: TensorInfo, w: TensorInfo, batch: number, M: numb
     const from = src.shape[0] === 1 ? 0 : i * n; // batch broadcasting
     const t = backend.makeOutput([1, rows, cols], 'float32');
     // Views are taken after every allocation: heap growth detaches older ones.
-    (backend.typedArrayFromHeap(t) as Float32Array).set(
-      (backend.typedArrayFromHeap(src) as Float32Array).subarray(from, from + n));
+    (backend.typedArrayFromHeap(t) as Float32Array).set((backend.typedArrayFromHeap(src) as Float32Array).subarray(from, from + n));
     return t;
   };
   for (let i = 0; i < batch; i++) {
@@ -158,8 +157,12 @@ function wrap(original: KernelConfig, transpose: KernelFunc): KernelFunc {
     const [bA, bB] = [a3.shape[0], b3.shape[0]];
     const innerA = tA ? a3.shape[1] : a3.shape[2];
     const innerB = tB ? b3.shape[2] : b3.shape[1];
-    tf.util.assert(innerA === innerB, () => `Error in matMul: inner shapes (${innerA}) and (${innerB}) of Tensors ` +
-      `with shapes ${a.shape} and ${b.shape} and transposeA=${tA} and transposeB=${tB} must match.`);
+    tf.util.assert(
+      innerA === innerB,
+      () =>
+        `Error in matMul: inner shapes (${innerA}) and (${innerB}) of Tensors ` +
+        `with shapes ${a.shape} and ${b.shape} and transposeA=${tA} and transposeB=${tB} must match.`,
+    );
     const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
     // Flattened batches line up when each side has either every output batch or a single one.
     const batches = size(outer);
@@ -169,8 +172,7 @@ function wrap(original: KernelConfig, transpose: KernelFunc): KernelFunc {
     if (!aligned || empty || a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
 
     const plainAttrs = { ...attrs, transposeA: false, transposeB: false };
-    const plain: Plain = (x, w) =>
-      original.kernelFunc({ inputs: { ...inputs, a: x, b: w }, backend, attrs: plainAttrs }) as TensorInfo;
+    const plain: Plain = (x, w) => original.kernelFunc({ inputs: { ...inputs, a: x, b: w }, backend, attrs: plainAttrs }) as TensorInfo;
     if (!fused) {
       // A training batch of pixels is mostly zeros: skip them (no epilogue to apply here).
       const sparse = sparseProduct({ backend, transpose, plain }, a3, b3, tA, tB);

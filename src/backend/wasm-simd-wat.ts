@@ -13,24 +13,25 @@ import { LOSS_WAT, type LossKernels } from './wasm-loss-wat.js';
 import { SPMM_WAT, type SpmmKernels } from './wasm-spmm-wat.js';
 import { at, f64Sum, rows } from './wat.js';
 
-export type SimdKernels = LossKernels & SpmmKernels & {
-  /** dst[i,:] = src[idx[i],:] for i < n rows of `rowBytes` bytes; idx is int32. */
-  gather_rows(src: number, idx: number, n: number, rowBytes: number, dst: number): void;
-  /** dst[C,R] = transpose of src[R,C], 4-byte elements. */
-  transpose(src: number, dst: number, rows: number, cols: number): void;
-  sum_all(x: number, n: number): number;
-  /** out[c] = sum over r of x[r,c] */
-  sum_cols(x: number, out: number, rows: number, cols: number): void;
-  /** out[r] = sum over c of x[r,c] */
-  sum_rows(x: number, out: number, rows: number, cols: number): void;
-  /** out = dy * (y * (1 - y)) over n elements */
-  sigmoid_grad(y: number, dy: number, out: number, n: number): void;
-  /** acc' = acc + g^2; w' = w - lr * g / sqrt(acc' + eps), over n elements. */
-  adagrad(w: number, acc: number, g: number, wOut: number, accOut: number, n: number, lr: number, eps: number): void;
-} & {
-  /** out[r,c] = a[r*aR + c] op b[r*bR + c] ('v' mode) or with the row's first element ('s' mode). */
-  [K in `${BinaryOp}_${ColMode}${ColMode}`]: BinaryKernel;
-};
+export type SimdKernels = LossKernels &
+  SpmmKernels & {
+    /** dst[i,:] = src[idx[i],:] for i < n rows of `rowBytes` bytes; idx is int32. */
+    gather_rows(src: number, idx: number, n: number, rowBytes: number, dst: number): void;
+    /** dst[C,R] = transpose of src[R,C], 4-byte elements. */
+    transpose(src: number, dst: number, rows: number, cols: number): void;
+    sum_all(x: number, n: number): number;
+    /** out[c] = sum over r of x[r,c] */
+    sum_cols(x: number, out: number, rows: number, cols: number): void;
+    /** out[r] = sum over c of x[r,c] */
+    sum_rows(x: number, out: number, rows: number, cols: number): void;
+    /** out = dy * (y * (1 - y)) over n elements */
+    sigmoid_grad(y: number, dy: number, out: number, n: number): void;
+    /** acc' = acc + g^2; w' = w - lr * g / sqrt(acc' + eps), over n elements. */
+    adagrad(w: number, acc: number, g: number, wOut: number, accOut: number, n: number, lr: number, eps: number): void;
+  } & {
+    /** out[r,c] = a[r*aR + c] op b[r*bR + c] ('v' mode) or with the row's first element ('s' mode). */
+    [K in `${BinaryOp}_${ColMode}${ColMode}`]: BinaryKernel;
+  };
 
 const F32 = { add: 'f32.add', sub: 'f32.sub', mul: 'f32.mul', div: 'f32.div' };
 
@@ -167,8 +168,7 @@ const FIXED = `
   (func (export "sigmoid_grad") (param $y i32) (param $dy i32) (param $o i32) (param $n i32)
     (local $i i32) (local $n4 i32)
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    ${rows((e) => e.store('$o', e.mul(e.load('$dy'), e.mul(e.load('$y'), e.sub(e.c(1), e.load('$y'))))),
-    { i: '$i', n: '$n', n4: '$n4' })})
+    ${rows((e) => e.store('$o', e.mul(e.load('$dy'), e.mul(e.load('$y'), e.sub(e.c(1), e.load('$y'))))), { i: '$i', n: '$n', n4: '$n4' })})
 
   (func (export "adagrad") (param $w i32) (param $a i32) (param $g i32) (param $wo i32) (param $ao i32) (param $n i32) (param $lr f32) (param $eps f32)
     (local $i i32) (local $n4 i32) (local $gr f32) (local $grV v128) (local $acc f32) (local $accV v128)
@@ -176,17 +176,18 @@ const FIXED = `
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
     (local.set $lrV (f32x4.splat (local.get $lr)))
     (local.set $epsV (f32x4.splat (local.get $eps)))
-    ${rows((e) => `
+    ${rows(
+      (e) => `
       (local.set ${e.v ? '$grV' : '$gr'} ${e.load('$g')})
       (local.set ${e.v ? '$accV' : '$acc'} ${e.add(e.load('$a'), e.mul(e.get('$gr'), e.get('$gr')))})
       ${e.store('$ao', e.get('$acc'))}
       ${e.store('$wo', e.sub(e.load('$w'), e.mul(e.get('$lr'), e.div(e.get('$gr'), e.sqrt(e.add(e.get('$acc'), e.get('$eps')))))))}`,
-    { i: '$i', n: '$n', n4: '$n4' })})`;
+      { i: '$i', n: '$n', n4: '$n4' },
+    )})`;
 
 /** The module's text for a backend memory that is (threaded build) or is not shared. */
 export function kernelsWat(shared: boolean): string {
-  const binaries = BINARY_OPS.flatMap((op) => (['v', 's'] as const).flatMap((am) =>
-    (['v', 's'] as const).map((bm) => binary(op, am, bm))));
+  const binaries = BINARY_OPS.flatMap((op) => (['v', 's'] as const).flatMap((am) => (['v', 's'] as const).map((bm) => binary(op, am, bm))));
   return `(module
   (import "env" "memory" ${shared ? '(memory 1 65536 shared)' : '(memory 1)'})
   ${FIXED}
@@ -195,4 +196,3 @@ export function kernelsWat(shared: boolean): string {
   ${binaries.join('\n')}
 )`;
 }
-

@@ -48,8 +48,11 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
 
 /** True when our wasm kernels can take these float32 tensors of one shape. */
 export function onWasmSimd(...ts: tf.Tensor[]): boolean {
-  return tf.getBackend() === 'wasm' && simdKernels(tf.backend() as BackendWasm) !== undefined &&
-    ts.every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, ts[0].shape));
+  return (
+    tf.getBackend() === 'wasm' &&
+    simdKernels(tf.backend() as BackendWasm) !== undefined &&
+    ts.every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, ts[0].shape))
+  );
 }
 
 /** A tensor's byte address in the backend's memory. */

@@ -51,19 +51,24 @@ async function instantiate(threads: number): Promise<EmscriptenModule> {
   const binary = readFileSync(join(dirname(mainScript), `${BUILD}.wasm`));
   // Emscripten's instantiateWasm hook has no failure channel: race the factory against ours.
   let fail: (e: unknown) => void = () => {};
-  const failed = new Promise<never>((_, reject) => { fail = reject; });
-  const mod = await Promise.race([failed, factory({
-    locateFile: (path: string) => (path.endsWith('.worker.js') ? worker : join(dirname(mainScript), path)),
-    // Each pthread evaluates this script itself (importScripts reads it from disk in Node).
-    mainScriptUrlOrBlob: mainScript,
-    // The backend caps its pool at emscripten_num_logical_cores() / 2 (it assumes two hardware
-    // threads per core), which is 1 on a 2-vCPU machine: report enough cores for `threads`.
-    instantiateWasm: (info: { env: Record<string, unknown> }, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
-      info.env.emscripten_num_logical_cores = () => 2 * threads;
-      WebAssembly.instantiate(binary, info as WebAssembly.Imports).then((r) => receive(r.instance, r.module), fail);
-      return {};
-    },
-  })]);
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  const mod = await Promise.race([
+    failed,
+    factory({
+      locateFile: (path: string) => (path.endsWith('.worker.js') ? worker : join(dirname(mainScript), path)),
+      // Each pthread evaluates this script itself (importScripts reads it from disk in Node).
+      mainScriptUrlOrBlob: mainScript,
+      // The backend caps its pool at emscripten_num_logical_cores() / 2 (it assumes two hardware
+      // threads per core), which is 1 on a 2-vCPU machine: report enough cores for `threads`.
+      instantiateWasm: (info: { env: Record<string, unknown> }, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
+        info.env.emscripten_num_logical_cores = () => 2 * threads;
+        WebAssembly.instantiate(binary, info as WebAssembly.Imports).then((r) => receive(r.instance, r.module), fail);
+        return {};
+      },
+    }),
+  ]);
   // The same bridge tfjs's own loader sets up (backend_wasm.ts, init()).
   mod.tfjs = {
     init: mod.cwrap('init', null, []),
@@ -86,12 +91,16 @@ export function enableWasmThreads(threads: number): void {
   if (tf.engine().registry.wasm != null) throw new Error('enableWasmThreads must run before the wasm backend initialises');
   setThreadsCount(threads);
   tf.removeBackend('wasm');
-  tf.registerBackend('wasm', async () => {
-    const mod = await instantiate(threads);
-    const backend = new BackendWasm(mod as never); // creates the thread pool
-    // Pool threads block in their workers for good; Emscripten refs a worker while it runs a
-    // thread, which would keep Node from exiting.
-    for (const w of [...(mod.PThread?.runningWorkers ?? []), ...(mod.PThread?.unusedWorkers ?? [])]) w.unref();
-    return backend;
-  }, 2);
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      const mod = await instantiate(threads);
+      const backend = new BackendWasm(mod as never); // creates the thread pool
+      // Pool threads block in their workers for good; Emscripten refs a worker while it runs a
+      // thread, which would keep Node from exiting.
+      for (const w of [...(mod.PThread?.runningWorkers ?? []), ...(mod.PThread?.unusedWorkers ?? [])]) w.unref();
+      return backend;
+    },
+    2,
+  );
 }

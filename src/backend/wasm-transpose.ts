@@ -16,16 +16,23 @@ function lastTwoSwap(shape: number[], perm: number[]): { batch: number; rows: nu
 }
 
 export function installFastTranspose(): void {
-  replaceWasmKernel('Transpose', (original): KernelFunc => (args) => {
-    const backend = args.backend as BackendWasm;
-    const x = args.inputs.x as TensorInfo;
-    const perm = (args.attrs as { perm: number[] }).perm;
-    const k = simdKernels(backend);
-    const m = lastTwoSwap(x.shape, perm);
-    if (!k || !m || (x.dtype !== 'float32' && x.dtype !== 'int32')) return original(args);
-    const out = backend.makeOutput(perm.map((p) => x.shape[p]), x.dtype);
-    const [src, dst, bytes] = [addressOf(backend, x), addressOf(backend, out), m.rows * m.cols * 4];
-    for (let b = 0; b < m.batch; b++) k.transpose(src + b * bytes, dst + b * bytes, m.rows, m.cols);
-    return out;
-  });
+  replaceWasmKernel(
+    'Transpose',
+    (original): KernelFunc =>
+      (args) => {
+        const backend = args.backend as BackendWasm;
+        const x = args.inputs.x as TensorInfo;
+        const perm = (args.attrs as { perm: number[] }).perm;
+        const k = simdKernels(backend);
+        const m = lastTwoSwap(x.shape, perm);
+        if (!k || !m || (x.dtype !== 'float32' && x.dtype !== 'int32')) return original(args);
+        const out = backend.makeOutput(
+          perm.map((p) => x.shape[p]),
+          x.dtype,
+        );
+        const [src, dst, bytes] = [addressOf(backend, x), addressOf(backend, out), m.rows * m.cols * 4];
+        for (let b = 0; b < m.batch; b++) k.transpose(src + b * bytes, dst + b * bytes, m.rows, m.cols);
+        return out;
+      },
+  );
 }

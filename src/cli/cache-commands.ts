@@ -53,7 +53,8 @@ export function pickTensor(cache: RunCache, entry: CacheEntry, spec: string): { 
 export function registerCacheCommands(program: Command, stages: () => Promise<Registry>): void {
   const cache = program.command('cache').description('inspect and manage the cache: ls, show, export, verify, gc');
 
-  cache.command('ls')
+  cache
+    .command('ls')
     .description('list cache entries, most recently used first: key, stage, non-default params, size, dates')
     .option('--stage <type>', 'only entries of this stage type (or stage id)')
     .option('--pipeline <name>', 'only entries made or last used in this pipeline')
@@ -63,10 +64,14 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
       withCache(flags.cache, async (c) => {
         const { rows, total } = await listEntries(c, await stages(), { stage: flags.stage, pipeline: flags.pipeline });
         console.log(flags.json ? JSON.stringify({ entries: rows, totalBytes: total }, null, 2) : formatList(rows, total));
-      }));
+      }),
+    );
 
-  cache.command('show <key>')
-    .description('one entry in full: params, inputs (and the entries they came from), output tensors with statistics, metrics, timings. KEY is a unique key prefix or RUN-ID/STAGE')
+  cache
+    .command('show <key>')
+    .description(
+      'one entry in full: params, inputs (and the entries they came from), output tensors with statistics, metrics, timings. KEY is a unique key prefix or RUN-ID/STAGE',
+    )
     .option('--runs <dir>', 'run folders, for RUN-ID/STAGE', 'runs')
     .option('--json', 'print JSON for scripts')
     .option('--cache <dir>', CACHE_HELP)
@@ -75,9 +80,11 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
         const registry = await stages();
         const details = await describeEntry(c, await resolveEntry(c, key, flags.runs), registry);
         console.log(flags.json ? JSON.stringify(details, null, 2) : formatShow(details));
-      }));
+      }),
+    );
 
-  cache.command('export <key> <output>')
+  cache
+    .command('export <key> <output>')
     .description('write one output tensor as a PNG grid of images and/or a NumPy .npy file. OUTPUT is `output` or `output.tensor`')
     .option('--png <file>', 'grid of the images the tensor holds ([n,784], [n,h,w], [h,w])')
     .option('--npy <file>', 'NumPy .npy file (numpy.load opens it)')
@@ -101,9 +108,11 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
           writeFileSync(flags.npy, encodeNpy(raw));
           console.log(`wrote ${flags.npy}: ${what}`);
         }
-      }));
+      }),
+    );
 
-  cache.command('verify')
+  cache
+    .command('verify')
     .description('re-hash every blob; delete corrupt ones and evict the entries that use a corrupt or missing blob (exit 1 when anything was found)')
     .option('--dry-run', 'report only, change nothing')
     .option('--json', 'print JSON for scripts')
@@ -113,9 +122,11 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
         const r = await verifyCache(c, { dryRun: flags.dryRun });
         console.log(flags.json ? JSON.stringify(r, null, 2) : formatVerify(r));
         if (r.corrupt.length + r.missing.length > 0) process.exitCode = 1;
-      }));
+      }),
+    );
 
-  cache.command('gc')
+  cache
+    .command('gc')
     .description('delete blobs and tmp files no entry reaches, after evicting entries by the policies given; safe while pipelines run')
     .option('--keep-last <n>', 'keep the N most recently used entries of each stage (per pipeline and stage id)', wholeNumber)
     .option('--older-than <age>', 'evict entries not used for this long: 90s, 30m, 12h, 7d, 2w', parsed(parseDuration))
@@ -127,22 +138,23 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
       withCache(flags.cache, async (c) => {
         const r = await gcCache(c, { keepLast: flags.keepLast, olderThanMs: flags.olderThan, maxSize: flags.maxSize, dryRun: flags.dryRun });
         console.log(flags.json ? JSON.stringify(r, null, 2) : formatGc(r));
-      }));
+      }),
+    );
 
-  configOptions(program.command('why <file> [stage]')
-    .description('for each stage that would be computed, what differs from the nearest cached entry of that stage'))
-    .action(async (file: string, stage: string | undefined, flags: ConfigFlags) => {
+  configOptions(
+    program.command('why <file> [stage]').description('for each stage that would be computed, what differs from the nearest cached entry of that stage'),
+  ).action(async (file: string, stage: string | undefined, flags: ConfigFlags) => {
+    try {
+      const { graph, cache: c, backend } = await prepare({ file, registry: await stages(), set: flags.set, cacheRoot: flags.cache, backend: flags.backend });
       try {
-        const { graph, cache: c, backend } = await prepare({ file, registry: await stages(), set: flags.set, cacheRoot: flags.cache, backend: flags.backend });
-        try {
-          if (stage && !graph.nodes.has(stage)) throw new UsageError(`no stage "${stage}" in ${graph.name} (stages: ${graph.order.join(', ')})`);
-          const rows = (await planGraph(graph, c, backend, new Set())).filter((r) => !stage || r.id === stage);
-          console.log(formatWhy(rows));
-        } finally {
-          await c.close();
-        }
-      } catch (err) {
-        report(err);
+        if (stage && !graph.nodes.has(stage)) throw new UsageError(`no stage "${stage}" in ${graph.name} (stages: ${graph.order.join(', ')})`);
+        const rows = (await planGraph(graph, c, backend, new Set())).filter((r) => !stage || r.id === stage);
+        console.log(formatWhy(rows));
+      } finally {
+        await c.close();
       }
-    });
+    } catch (err) {
+      report(err);
+    }
+  });
 }

@@ -11,13 +11,22 @@ import type { RawTensor } from '../store/tensor-bytes.js';
 import type { VerifyReport } from '../store/verify.js';
 import { alignRows, count, humanSize, num, table, value, when } from './format.js';
 
-const params = (p: Record<string, unknown>): string => Object.entries(p).map(([k, v]) => `${k}=${value(v)}`).join(' ') || '-';
+const params = (p: Record<string, unknown>): string =>
+  Object.entries(p)
+    .map(([k, v]) => `${k}=${value(v)}`)
+    .join(' ') || '-';
 
 export function formatList(rows: ListRow[], total: number): string {
   if (rows.length === 0) return 'no cache entries';
   const body = rows.map((r) => [
-    shortKey(r.key), r.stageType, r.stageId, r.pipeline, params(r.params),
-    humanSize(r.size) + (r.missingBlobs ? ` (${r.missingBlobs} missing)` : ''), when(r.created), when(r.lastUsed),
+    shortKey(r.key),
+    r.stageType,
+    r.stageId,
+    r.pipeline,
+    params(r.params),
+    humanSize(r.size) + (r.missingBlobs ? ` (${r.missingBlobs} missing)` : ''),
+    when(r.created),
+    when(r.lastUsed),
   ]);
   const head = ['KEY', 'TYPE', 'STAGE', 'PIPELINE', 'PARAMS', 'SIZE', 'CREATED', 'LAST USED'];
   return `${table(head, body, ['SIZE'])}\n${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}, ${humanSize(total)} on disk`;
@@ -35,22 +44,47 @@ export function formatShow(d: EntryDetails): string {
   const section = (title: string, rows: string[][]) => {
     if (rows.length) out.push(title, ...alignRows(rows).map((l) => `  ${l}`));
   };
-  section('params', Object.entries(e.parts.params).map(([k, v]) => [k, value(v), k in d.defaults ? `(default ${value(d.defaults[k])})` : '']));
-  section('inputs', d.inputs.map((i) => [
-    i.name,
-    i.key ? `key ${shortKey(i.key)}` : `content ${shortKey(i.hash)}`,
-    i.key ? `${i.stageId}${i.output ? `.${i.output}` : ''} (${i.stageType})` : '(not in the cache)',
-  ]));
-  section('files', Object.entries(e.parts.files ?? {}).map(([k, h]) => [k, `sha256 ${shortKey(h)}..`]));
-  section('outputs', d.outputs.map((o) => [
-    `${o.output}.${o.tensor}`,
-    ...(o.stats
-      ? [o.stats.dtype, `[${o.stats.shape.join(', ')}]`, `min ${num(o.stats.min)}`, `max ${num(o.stats.max)}`, `mean ${num(o.stats.mean)}`, `std ${num(o.stats.std)}${o.stats.nonFinite ? `  non-finite ${o.stats.nonFinite}` : ''}`]
-      : [`unreadable: ${o.error}`, '', '', '', '', '']),
-    humanSize(o.size),
-  ]));
-  section('pictures', d.pictures.map((p) => [p.name, p.width ? `${p.width}x${p.height}` : 'unreadable', `blob ${shortKey(p.blob)}`]));
-  section('metrics', Object.entries(e.metrics).map(([k, v]) => [k, value(v)]));
+  section(
+    'params',
+    Object.entries(e.parts.params).map(([k, v]) => [k, value(v), k in d.defaults ? `(default ${value(d.defaults[k])})` : '']),
+  );
+  section(
+    'inputs',
+    d.inputs.map((i) => [
+      i.name,
+      i.key ? `key ${shortKey(i.key)}` : `content ${shortKey(i.hash)}`,
+      i.key ? `${i.stageId}${i.output ? `.${i.output}` : ''} (${i.stageType})` : '(not in the cache)',
+    ]),
+  );
+  section(
+    'files',
+    Object.entries(e.parts.files ?? {}).map(([k, h]) => [k, `sha256 ${shortKey(h)}..`]),
+  );
+  section(
+    'outputs',
+    d.outputs.map((o) => [
+      `${o.output}.${o.tensor}`,
+      ...(o.stats
+        ? [
+            o.stats.dtype,
+            `[${o.stats.shape.join(', ')}]`,
+            `min ${num(o.stats.min)}`,
+            `max ${num(o.stats.max)}`,
+            `mean ${num(o.stats.mean)}`,
+            `std ${num(o.stats.std)}${o.stats.nonFinite ? `  non-finite ${o.stats.nonFinite}` : ''}`,
+          ]
+        : [`unreadable: ${o.error}`, '', '', '', '', '']),
+      humanSize(o.size),
+    ]),
+  );
+  section(
+    'pictures',
+    d.pictures.map((p) => [p.name, p.width ? `${p.width}x${p.height}` : 'unreadable', `blob ${shortKey(p.blob)}`]),
+  );
+  section(
+    'metrics',
+    Object.entries(e.metrics).map(([k, v]) => [k, value(v)]),
+  );
   out.push(`timings   compute ${Math.round(e.timings.computeMs)} ms, store ${Math.round(e.timings.storeMs)} ms`);
   out.push(`size      ${humanSize(d.size)}`);
   return out.join('\n');
@@ -64,8 +98,12 @@ export function formatVerify(r: VerifyReport): string {
     ...r.evicted.map((e) => `${r.dryRun ? 'would evict' : 'evicted'} entry ${shortKey(e.key)} ${e.stageType} ${e.pipeline}/${e.stageId}`),
   ];
   const problems = r.corrupt.length + r.missing.length;
-  lines.push(`checked ${r.blobs + r.corrupt.length} blobs (${humanSize(r.bytes)}) and ${r.entries} entries: ` +
-    (problems ? `${problems} bad blob${problems === 1 ? '' : 's'}, ${r.evicted.length} entr${r.evicted.length === 1 ? 'y' : 'ies'} ${r.dryRun ? 'to evict (dry run)' : 'evicted; they will be recomputed'}` : 'all intact'));
+  lines.push(
+    `checked ${r.blobs + r.corrupt.length} blobs (${humanSize(r.bytes)}) and ${r.entries} entries: ` +
+      (problems
+        ? `${problems} bad blob${problems === 1 ? '' : 's'}, ${r.evicted.length} entr${r.evicted.length === 1 ? 'y' : 'ies'} ${r.dryRun ? 'to evict (dry run)' : 'evicted; they will be recomputed'}`
+        : 'all intact'),
+  );
   return lines.join('\n');
 }
 
@@ -73,8 +111,13 @@ export function formatGc(r: GcReport): string {
   const verb = r.dryRun ? 'would ' : '';
   const lines = r.evicted.map((e) => `${verb}evict ${shortKey(e.key)}  ${e.stageType}  ${e.pipeline}/${e.stageId}  ${e.reason}`);
   const freed = r.blobs.bytes + r.tmp.bytes;
-  lines.push(`${r.dryRun ? 'would free' : 'freed'} ${humanSize(freed)}: ${r.evicted.length} entr${r.evicted.length === 1 ? 'y' : 'ies'}, ${r.blobs.count} blob${r.blobs.count === 1 ? '' : 's'}, ${r.tmp.count} tmp file${r.tmp.count === 1 ? '' : 's'}`);
-  if (r.recent.count) lines.push(`kept ${r.recent.count} unreferenced blob${r.recent.count === 1 ? '' : 's'} (${humanSize(r.recent.bytes)}) written since gc or a running save started`);
+  lines.push(
+    `${r.dryRun ? 'would free' : 'freed'} ${humanSize(freed)}: ${r.evicted.length} entr${r.evicted.length === 1 ? 'y' : 'ies'}, ${r.blobs.count} blob${r.blobs.count === 1 ? '' : 's'}, ${r.tmp.count} tmp file${r.tmp.count === 1 ? '' : 's'}`,
+  );
+  if (r.recent.count)
+    lines.push(
+      `kept ${r.recent.count} unreferenced blob${r.recent.count === 1 ? '' : 's'} (${humanSize(r.recent.bytes)}) written since gc or a running save started`,
+    );
   lines.push(`${r.dryRun ? 'would keep' : 'kept'} ${r.remaining.entries} entries, ${humanSize(r.remaining.bytes)}`);
   return lines.join('\n');
 }

@@ -10,13 +10,15 @@ import { alignRows } from './format.js';
 export const CACHE_HELP = 'cache root (default: $PIPELINE_CACHE or ./cache)';
 
 /** An option parser whose complaint commander reports as a usage error. */
-export const parsed = <T>(parse: (v: string) => T) => (v: string): T => {
-  try {
-    return parse(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
+export const parsed =
+  <T>(parse: (v: string) => T) =>
+  (v: string): T => {
+    try {
+      return parse(v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
 
 export const wholeNumber = parsed((v) => {
   if (!/^\d+$/.test(v)) throw new Error('a whole number is needed');
@@ -29,7 +31,18 @@ export const positiveNumber = parsed((v) => {
 });
 
 const UNITS_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
-const UNITS_BYTES: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
+const UNITS_BYTES: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+};
 
 /** "90s", "30m", "12h", "7d", "2w" -> milliseconds. */
 export function parseDuration(text: string): number {

@@ -4,12 +4,24 @@
 /** Columns padded to their widest cell; columns named in `right` are right-aligned. */
 export function table(headers: string[], rows: string[][], right: string[] = []): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (right.includes(headers[i]) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right.includes(headers[i]) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
 /** Rows with their columns aligned, no header. */
-export const alignRows = (rows: string[][]): string[] => (rows.length ? table(rows[0].map(() => ''), rows).split('\n').slice(1) : []);
+export const alignRows = (rows: string[][]): string[] =>
+  rows.length
+    ? table(
+        rows[0].map(() => ''),
+        rows,
+      )
+        .split('\n')
+        .slice(1)
+    : [];
 
 /** Local time to the minute: what a person compares when asking "when did I run this". */
 export function when(iso: string): string {

@@ -76,17 +76,19 @@ for (const [name, description] of [
     .action(runAction);
 }
 
-shared(program.command('plan <file>').description("show each stage's key and whether it would be computed, and why")).action(async (file: string, flags: SharedFlags) => {
-  try {
-    const plan = await planPipeline({ file, set: flags.set, sweep: flags.sweep, force: flags.force, cacheRoot: flags.cache, backend: flags.backend });
-    console.log(`pipeline ${plan.pipeline}: backend ${plan.backend}, cache ${plan.cacheRoot}${plan.variants ? `, sweep of ${plan.variants} variants` : ''}`);
-    console.log(formatPlan(plan.rows));
-    const hits = plan.rows.filter((r) => r.status === 'hit').length;
-    console.log(`${plan.rows.length} stage instances: ${hits} cached, ${plan.rows.length - hits} to compute`);
-  } catch (err) {
-    fail(err);
-  }
-});
+shared(program.command('plan <file>').description("show each stage's key and whether it would be computed, and why")).action(
+  async (file: string, flags: SharedFlags) => {
+    try {
+      const plan = await planPipeline({ file, set: flags.set, sweep: flags.sweep, force: flags.force, cacheRoot: flags.cache, backend: flags.backend });
+      console.log(`pipeline ${plan.pipeline}: backend ${plan.backend}, cache ${plan.cacheRoot}${plan.variants ? `, sweep of ${plan.variants} variants` : ''}`);
+      console.log(formatPlan(plan.rows));
+      const hits = plan.rows.filter((r) => r.status === 'hit').length;
+      console.log(`${plan.rows.length} stage instances: ${hits} cached, ${plan.rows.length - hits} to compute`);
+    } catch (err) {
+      fail(err);
+    }
+  },
+);
 
 registerCacheCommands(program, () => loadRegistry());
 

@@ -9,7 +9,12 @@ export function formatSweepTable(rows: SweepRow[]): string {
   const { swept, metrics } = columns(rows);
   const varying = metrics.filter((m) => new Set(rows.map((r) => r.metrics[m])).size > 1);
   const header = ['variant', ...swept, ...varying, 'status'];
-  const body = rows.map((r) => [r.variant, ...swept.map((k) => value(r.values[k])), ...varying.map((m) => (m in r.metrics ? value(r.metrics[m]) : '-')), r.status]);
+  const body = rows.map((r) => [
+    r.variant,
+    ...swept.map((k) => value(r.values[k])),
+    ...varying.map((m) => (m in r.metrics ? value(r.metrics[m]) : '-')),
+    r.status,
+  ]);
   return table(header, body);
 }
 

@@ -8,7 +8,10 @@ import { didYouMean } from './suggest.js';
 
 export function decodePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** A short name for the value at `path`, as the user would write it. */
@@ -19,13 +22,16 @@ function label(path: string[]): string {
   if (top === 'stages' && sub === 'with' && rest.length > 0) return rest.join('.');
   if (top === 'stages' && path.length >= 3) return `${path.slice(2).join('.')} of stage "${id}"`;
   if (top === 'sweep' && id !== undefined) return `sweep "${path.slice(1).join('.')}"`;
-  if (top === 'variants' && id !== undefined) return `variants[${id}]${path.slice(2).map((s) => `."${s}"`).join('')}`;
+  if (top === 'variants' && id !== undefined)
+    return `variants[${id}]${path
+      .slice(2)
+      .map((s) => `."${s}"`)
+      .join('')}`;
   return path.join('.');
 }
 
 function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : v === null ? 'null'
-    : typeof v === 'object' ? 'an object' : String(v);
+  return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
 }
 
 /** `string "abc"`, `number 1.5`, `array`, ... : the type as the schema names it, then the value. */
@@ -36,10 +42,12 @@ function describe(v: unknown): string {
   return `${typeof v} ${show(v)}`;
 }
 
-const propertyNames = (schema: unknown): string[] =>
-  Object.keys((schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+const propertyNames = (schema: unknown): string[] => Object.keys((schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
 
-interface Ctx { origins: OriginMap; data: unknown }
+interface Ctx {
+  origins: OriginMap;
+  data: unknown;
+}
 
 function stageType(ctx: Ctx, id: string): string | undefined {
   const stages = (ctx.data as { stages?: Record<string, { uses?: unknown }> }).stages;
@@ -85,10 +93,14 @@ function toConfigError(e: ErrorObject, ctx: Ctx): ConfigError | undefined {
   const valuePos = ctx.origins.valuePos(path);
   const name = label(path);
   switch (e.keyword) {
-    case 'if': return undefined; // "must match then schema": the `then` errors say what is wrong
-    case 'additionalProperties': return unknownKey(e, path, ctx);
-    case 'required': return missingKey(e, path, ctx);
-    case 'type': return at(valuePos, `${name}: expected ${e.params.type}, got ${describe(e.data)}`);
+    case 'if':
+      return undefined; // "must match then schema": the `then` errors say what is wrong
+    case 'additionalProperties':
+      return unknownKey(e, path, ctx);
+    case 'required':
+      return missingKey(e, path, ctx);
+    case 'type':
+      return at(valuePos, `${name}: expected ${e.params.type}, got ${describe(e.data)}`);
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map(String);
       const hint = typeof e.data === 'string' ? didYouMean(e.data, allowed) : '';
@@ -100,7 +112,10 @@ function toConfigError(e: ErrorObject, ctx: Ctx): ConfigError | undefined {
     case 'not':
       if (path[0] === 'stages' && path[2] === 'uses') return at(valuePos, `unknown stage type ${show(e.data)}; no stage types are registered`);
       break;
-    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
       return at(valuePos, `${name} must be ${e.params.comparison} ${e.params.limit}, got ${show(e.data)}`);
     case 'propertyNames': {
       const key = String(e.params.propertyName);

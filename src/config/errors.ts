@@ -3,8 +3,14 @@
 import * as path from 'node:path';
 
 /** Where a value was written. line/col are 1-based; a `--set` argument has neither. */
-export interface Position { file: string; line?: number; col?: number }
-export interface ConfigError extends Position { message: string }
+export interface Position {
+  file: string;
+  line?: number;
+  col?: number;
+}
+export interface ConfigError extends Position {
+  message: string;
+}
 
 /** Prefix of the pseudo-file used for values that came from a command-line `--set`. */
 export const SET_ARG_PREFIX = '--set ';
@@ -18,9 +24,7 @@ function displayFile(file: string): string {
 }
 
 export function formatError(e: ConfigError): string {
-  const where = e.line === undefined
-    ? displayFile(e.file)
-    : `${displayFile(e.file)}:${e.line}:${e.col ?? 1}`;
+  const where = e.line === undefined ? displayFile(e.file) : `${displayFile(e.file)}:${e.line}:${e.col ?? 1}`;
   return `${where}: ${e.message}`;
 }
 
@@ -33,11 +37,7 @@ export function sortErrors(errors: ConfigError[], fileOrder: string[] = []): Con
   const seen = new Set<string>();
   return errors
     .map((e, i) => ({ e, i }))
-    .sort((a, b) =>
-      fileRank.get(a.e.file)! - fileRank.get(b.e.file)!
-      || (a.e.line ?? 0) - (b.e.line ?? 0)
-      || (a.e.col ?? 0) - (b.e.col ?? 0)
-      || a.i - b.i)
+    .sort((a, b) => fileRank.get(a.e.file)! - fileRank.get(b.e.file)! || (a.e.line ?? 0) - (b.e.line ?? 0) || (a.e.col ?? 0) - (b.e.col ?? 0) || a.i - b.i)
     .map(({ e }) => e)
     .filter((e) => {
       const key = formatError(e);

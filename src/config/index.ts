@@ -52,8 +52,7 @@ export function parseSetArg(arg: string): SetEntry | ConfigError {
   return { path: arg.slice(0, eq).trim(), value: value ?? null, origin: { value: pos, key: pos } };
 }
 
-function fromTracked(tracked: Tracked, registry: Registry, files: string[], errors: ConfigError[],
-  setArgs: string[]): LoadedConfig {
+function fromTracked(tracked: Tracked, registry: Registry, files: string[], errors: ConfigError[], setArgs: string[]): LoadedConfig {
   const result = validateMerged(tracked, registry);
   if (result.errors.length > 0 || errors.length > 0) {
     // The requested file first, then what it extends, then --set arguments in the order given.

@@ -22,15 +22,20 @@ export interface LoadState {
   fatal: boolean;
 }
 
-interface ExtendsRef { pos: Position; raw: string }
+interface ExtendsRef {
+  pos: Position;
+  raw: string;
+}
 
 export async function loadLayer(file: string, chain: string[], st: LoadState, ref?: ExtendsRef): Promise<Tracked | undefined> {
-  const fail = (e: ConfigError): undefined => { st.errors.push(e); st.fatal = true; return undefined; };
+  const fail = (e: ConfigError): undefined => {
+    st.errors.push(e);
+    st.fatal = true;
+    return undefined;
+  };
   const read = await readText(file);
   if (!read.ok) {
-    return fail(ref
-      ? { ...ref.pos, message: `extends: cannot read ${ref.raw}${read.reason}` }
-      : { file, message: `cannot read${read.reason}` });
+    return fail(ref ? { ...ref.pos, message: `extends: cannot read ${ref.raw}${read.reason}` } : { file, message: `cannot read${read.reason}` });
   }
   st.files.push(file);
   const parsed = parseYaml(file, read.text);

@@ -49,9 +49,15 @@ export function applySetEntries(target: Tracked, entries: SetEntry[]): ConfigErr
   for (const entry of entries) {
     const at = entry.origin.key ?? entry.origin.value;
     const resolved = resolveSetPath(entry.path, target.value);
-    if ('error' in resolved) { errors.push({ ...at, message: resolved.error }); continue; }
+    if ('error' in resolved) {
+      errors.push({ ...at, message: resolved.error });
+      continue;
+    }
     const done = setAtPath(target.value, resolved.path, cloneJson(entry.value));
-    if ('error' in done) { errors.push({ ...at, message: `${entry.path}: ${done.error}` }); continue; }
+    if ('error' in done) {
+      errors.push({ ...at, message: `${entry.path}: ${done.error}` });
+      continue;
+    }
     for (const p of done.created) target.origins.set(p, entry.origin);
     target.origins.deleteUnder(done.path);
     if (entry.valueOrigins) target.origins.graft(done.path, entry.valueOrigins);

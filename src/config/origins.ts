@@ -6,17 +6,24 @@ export type Path = (string | number)[];
 
 /** Position of a value and, for a value under a map key, of that key (an unknown key is best
  * shown at the key, a bad value at the value). */
-export interface NodeOrigin { value: Position; key?: Position }
+export interface NodeOrigin {
+  value: Position;
+  key?: Position;
+}
 
 const encode = (path: Path): string => path.map(String).join('\u0000');
 
 export class OriginMap {
   private readonly map = new Map<string, NodeOrigin>();
 
-  set(path: Path, origin: NodeOrigin): void { this.map.set(encode(path), origin); }
+  set(path: Path, origin: NodeOrigin): void {
+    this.map.set(encode(path), origin);
+  }
 
   /** The exact entry, without falling back to an enclosing value. */
-  getExact(path: Path): NodeOrigin | undefined { return this.map.get(encode(path)); }
+  getExact(path: Path): NodeOrigin | undefined {
+    return this.map.get(encode(path));
+  }
 
   /** The entry for `path`, or for its nearest ancestor: values filled in by defaults, or built
    * from a `--set` value, are then shown where their enclosing value was written. */
@@ -28,7 +35,9 @@ export class OriginMap {
     return undefined;
   }
 
-  valuePos(path: Path): Position | undefined { return this.get(path)?.value; }
+  valuePos(path: Path): Position | undefined {
+    return this.get(path)?.value;
+  }
 
   /** The key's position when the exact path has one, else the value's (or an ancestor's). */
   keyPos(path: Path): Position | undefined {
@@ -78,4 +87,7 @@ export class OriginMap {
 }
 
 /** A config value (plain JSON) together with where its parts were written. */
-export interface Tracked { value: Record<string, unknown>; origins: OriginMap }
+export interface Tracked {
+  value: Record<string, unknown>;
+  origins: OriginMap;
+}

@@ -7,13 +7,19 @@ import { isObject } from './json.js';
 import type { OriginMap } from './origins.js';
 import { didYouMean } from './suggest.js';
 
-interface Edge { to: string; pos: Position | undefined }
+interface Edge {
+  to: string;
+  pos: Position | undefined;
+}
 
 const list = (names: string[]): string => names.join(', ');
 
 /** An input reference as written: `stage` (that stage's first declared output) or
  * `stage.output`. */
-export interface Ref { stage: string; output?: string }
+export interface Ref {
+  stage: string;
+  output?: string;
+}
 export function parseRef(ref: string): Ref {
   const dot = ref.indexOf('.');
   return dot < 0 ? { stage: ref } : { stage: ref.slice(0, dot), output: ref.slice(dot + 1) };
@@ -35,8 +41,8 @@ export function checkReferences(config: Record<string, unknown>, registry: Regis
   for (const id of ids) {
     const def = defOf(id);
     if (!def) continue; // unknown or missing `uses`: already reported by the schema
-    const inputs = isObject(stages[id]) && isObject((stages[id] as Record<string, unknown>).inputs)
-      ? (stages[id] as { inputs: Record<string, unknown> }).inputs : {};
+    const inputs =
+      isObject(stages[id]) && isObject((stages[id] as Record<string, unknown>).inputs) ? (stages[id] as { inputs: Record<string, unknown> }).inputs : {};
     const declared = Object.keys(def.inputs);
     const out: Edge[] = [];
     edges.set(id, out);

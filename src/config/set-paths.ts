@@ -19,8 +19,7 @@ export function resolveSetPath(dotted: string, config: Record<string, unknown>):
     if (TOP_LEVEL_SET_KEYS.includes(key)) return { path: [key] };
     if (ids.includes(key)) return { error: `"${key}" is a stage; set one of its params with ${key}.PARAM` };
     return {
-      error: `"${key}" is neither a stage id nor a top-level key (${TOP_LEVEL_SET_KEYS.join(', ')})`
-        + didYouMean(key, [...TOP_LEVEL_SET_KEYS, ...ids]),
+      error: `"${key}" is neither a stage id nor a top-level key (${TOP_LEVEL_SET_KEYS.join(', ')})` + didYouMean(key, [...TOP_LEVEL_SET_KEYS, ...ids]),
     };
   }
   const [stageId, ...rest] = segs;
@@ -31,12 +30,10 @@ export function resolveSetPath(dotted: string, config: Record<string, unknown>):
   return { path: ['stages', stageId, 'with', ...rest], stageId, param: rest[0] };
 }
 
-
 /** Writes `value` at `path` inside `root`, creating missing maps on the way. Returns the paths of
  * maps it had to create (they get the override's origin) and the path with list indices as
  * numbers, or an error message. */
-export function setAtPath(root: Record<string, unknown>, path: Path, value: unknown):
-  { created: Path[]; path: Path } | { error: string } {
+export function setAtPath(root: Record<string, unknown>, path: Path, value: unknown): { created: Path[]; path: Path } | { error: string } {
   const created: Path[] = [];
   let cur: unknown = root;
   for (let i = 0; i < path.length - 1; i++) {

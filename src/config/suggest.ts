@@ -20,7 +20,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestDist = Infinity;
   for (const c of candidates) {
     const d = c.toLowerCase() === word.toLowerCase() ? 0.5 : levenshtein(word, c);
-    if (d < bestDist) { best = c; bestDist = d; }
+    if (d < bestDist) {
+      best = c;
+      bestDist = d;
+    }
   }
   return bestDist <= limit ? best : undefined;
 }

@@ -13,7 +13,6 @@ import { resolveSetPath } from './set-paths.js';
 import { didYouMean } from './suggest.js';
 import type { PipelineConfig } from './types.js';
 
-
 const validators = new WeakMap<Registry, ValidateFunction>();
 
 /** Compiling is the slow part, and a sweep validates many variants against one registry. */
@@ -45,7 +44,10 @@ function checkOverridePaths(config: Record<string, unknown>, registry: Registry,
       return;
     }
     const r = resolveSetPath(dotted, config);
-    if ('error' in r) { errors.push({ ...(pos ?? { file: '<config>' }), message: r.error }); return; }
+    if ('error' in r) {
+      errors.push({ ...(pos ?? { file: '<config>' }), message: r.error });
+      return;
+    }
     if (r.stageId === undefined || r.param === undefined) return;
     const uses = (config.stages as Record<string, { uses?: unknown }>)[r.stageId]?.uses;
     const params = typeof uses === 'string' && Object.hasOwn(registry, uses) ? registry[uses].params : undefined;
@@ -68,8 +70,7 @@ function checkOverridePaths(config: Record<string, unknown>, registry: Registry,
 
 /** Validates a merged config (not modified) and returns a copy with defaults applied, or every
  * problem found, each at the position recorded in `merged.origins`. */
-export function validateMerged(merged: Tracked, registry: Registry):
-  { config: PipelineConfig; errors: [] } | { config?: undefined; errors: ConfigError[] } {
+export function validateMerged(merged: Tracked, registry: Registry): { config: PipelineConfig; errors: [] } | { config?: undefined; errors: ConfigError[] } {
   const data = cloneJson(merged.value);
   const validate = validatorFor(registry);
   const errors = validate(data) ? [] : ajvErrorsToConfigErrors(validate.errors ?? [], merged.origins, data);

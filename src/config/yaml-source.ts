@@ -7,11 +7,13 @@ import type { ConfigError, Position } from './errors.js';
 import type { OriginMap, Path } from './origins.js';
 import { setOwn } from './json.js';
 
-export interface YamlSource { file: string; doc: Document; lc: LineCounter }
+export interface YamlSource {
+  file: string;
+  doc: Document;
+  lc: LineCounter;
+}
 
-export type ReadResult =
-  | { ok: true; text: string }
-  | { ok: false; reason: string };
+export type ReadResult = { ok: true; text: string } | { ok: false; reason: string };
 
 export async function readText(file: string): Promise<ReadResult> {
   try {
@@ -49,8 +51,7 @@ export function posOf(src: YamlSource, node: Node | null | undefined): Position 
 
 /** Converts a node to plain JSON, recording the position of every value (and map key) under
  * `path` in `origins`. Aliases are resolved to the value they name, shown at the alias. */
-export function toPlain(src: YamlSource, node: unknown, path: Path, origins: OriginMap,
-  keyPos?: Position): unknown {
+export function toPlain(src: YamlSource, node: unknown, path: Path, origins: OriginMap, keyPos?: Position): unknown {
   const at = posOf(src, node as Node | undefined);
   origins.set(path, keyPos ? { value: at, key: keyPos } : { value: at });
   const target = isAlias(node) ? node.resolve(src.doc) : node;

@@ -39,9 +39,7 @@ export function buildGraph(config: Pick<PipelineConfig, 'name' | 'seed' | 'stage
   for (const [id, s] of Object.entries(config.stages)) {
     const def = registry[s.uses];
     if (!def) throw new Error(`stage "${id}": unknown stage type "${s.uses}"`);
-    const inputs = Object.fromEntries(
-      Object.entries(s.inputs ?? {}).map(([name, ref]) => [name, inputRef(ref, registry, config.stages)]),
-    );
+    const inputs = Object.fromEntries(Object.entries(s.inputs ?? {}).map(([name, ref]) => [name, inputRef(ref, registry, config.stages)]));
     nodes.set(id, { id, stageId: id, def, seed: config.seed, params: s.with ?? {}, inputs });
   }
   return { name: config.name, nodes, order: topoOrder(nodes) };

@@ -7,7 +7,7 @@ import { buildGraph, topoOrder, type Graph, type StageNode } from './graph.js';
 import type { Variant } from './sweep.js';
 
 export interface SweepGraph extends Graph {
-  variants: Array<{ variant: Variant; graph: Graph; /** stage id -> node id in the sweep graph */ nodeOf: Record<string, string> }>;
+  variants: Array<{ variant: Variant; graph: Graph /** stage id -> node id in the sweep graph */; nodeOf: Record<string, string> }>;
   /** Node ids every variant uses. */
   shared: string[];
 }
@@ -36,9 +36,7 @@ export function buildSweepGraph(variants: Variant[], registry: Registry): SweepG
   for (const [identity, { node }] of byIdentity) {
     const id = idOf.get(identity)!;
     const owner = perVariant.find((v) => v.identityOf[node.stageId] === identity)!;
-    const inputs = Object.fromEntries(
-      Object.entries(node.inputs).map(([k, r]) => [k, { stage: idOf.get(owner.identityOf[r.stage])!, output: r.output }]),
-    );
+    const inputs = Object.fromEntries(Object.entries(node.inputs).map(([k, r]) => [k, { stage: idOf.get(owner.identityOf[r.stage])!, output: r.output }]));
     nodes.set(id, { ...node, id, inputs });
   }
   return {

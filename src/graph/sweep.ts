@@ -67,9 +67,7 @@ export function expandSweep(loaded: LoadedConfig, registry: Registry, sweepArgs:
     if ('message' in parsed) errors.push(parsed);
     else axes.push(parsed.entries);
   }
-  const explicit: SetEntry[][] = (loaded.config.variants ?? []).map((v, i) =>
-    Object.keys(v).map((path) => overrideFrom(loaded, path, ['variants', i, path])),
-  );
+  const explicit: SetEntry[][] = (loaded.config.variants ?? []).map((v, i) => Object.keys(v).map((path) => overrideFrom(loaded, path, ['variants', i, path])));
   if (errors.length) throw new ConfigErrors(errors, []);
   const grid = crossProduct(axes);
   const combos = explicit.length ? explicit.flatMap((v) => grid.map((g) => [...v, ...g])) : grid;

@@ -31,7 +31,10 @@ function projectRoot(file: string): string {
   return dir;
 }
 
-interface Pkg { name?: string; exports?: Record<string, unknown> }
+interface Pkg {
+  name?: string;
+  exports?: Record<string, unknown>;
+}
 const packages = new Map<string, Pkg>();
 function packageOf(root: string): Pkg {
   let pkg = packages.get(root);

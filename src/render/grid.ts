@@ -2,7 +2,11 @@
 // normalised on its own, as matplotlib's imshow does, so faint reconstructions stay visible.
 
 /** A grey-scale picture, row-major, one byte per pixel (0 black .. 255 white). */
-export interface GreyImage { width: number; height: number; pixels: Uint8Array }
+export interface GreyImage {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
 
 export interface GridOptions {
   /** Cells per row; default ceil(sqrt(count)). */

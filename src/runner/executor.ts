@@ -11,7 +11,6 @@ import type { StageEvent } from './events.js';
 import type { StageJob } from './job.js';
 import { JobFailed, type WorkerPool } from './worker-pool.js';
 
-
 export interface StageOutcome {
   id: string;
   status: 'hit' | 'miss' | 'failed' | 'skipped';
@@ -89,20 +88,15 @@ export class Executor {
     }
   }
 
-  private async compute(
-    node: StageNode,
-    key: string,
-    parts: KeyParts,
-    files: Record<string, StageFile>,
-    started: number,
-  ): Promise<StageOutcome> {
+  private async compute(node: StageNode, key: string, parts: KeyParts, files: Record<string, StageFile>, started: number): Promise<StageOutcome> {
     if (this.opts.pool) return this.computeInWorker(node, key, parts, started, this.opts.pool);
     const inputs: Record<string, Artifact> = {};
     for (const [name, ref] of Object.entries(node.inputs)) inputs[name] = await this.artifact(ref);
     this.emit({ type: 'start', id: node.id, key });
     this.computed++;
     const { entry, result } = await computeStage(this.cache, node.def, this.identity(node, key, parts), inputs, files, (step, total, loss) =>
-      this.emit({ type: 'progress', id: node.id, step, total, loss }));
+      this.emit({ type: 'progress', id: node.id, step, total, loss }),
+    );
     for (const [name, artifact] of Object.entries(result.outputs)) this.artifacts.set(`${node.id}.${name}`, Promise.resolve(artifact));
     const ms = performance.now() - started;
     this.emit({ type: 'done', id: node.id, key, ms });

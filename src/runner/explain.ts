@@ -117,7 +117,10 @@ export class Explainer {
     }
     if (!best) return { byType, reasons: opts.ignoreInputs ? [] : ['never computed'] };
     const reasons = [...best.reasons];
-    if (byType) reasons.unshift(`no entry for stage ${stageIds[0]}; nearest ${parts.stage} entry is ${short(best.entry.key)} (${best.entry.stageId} in ${best.entry.pipeline})`);
+    if (byType)
+      reasons.unshift(
+        `no entry for stage ${stageIds[0]}; nearest ${parts.stage} entry is ${short(best.entry.key)} (${best.entry.stageId} in ${best.entry.pipeline})`,
+      );
     if (!opts.ignoreInputs && best.reasons.length === 0) reasons.push('cache entry missing or damaged');
     return { nearest: best.entry, byType, reasons };
   }

@@ -58,7 +58,11 @@ export interface ListRow {
 }
 
 /** Matching entries, most recently used first, and the bytes their blobs take (each blob once). */
-export async function listEntries(cache: RunCache, registry: Registry, filter: { stage?: string; pipeline?: string } = {}): Promise<{ rows: ListRow[]; total: number }> {
+export async function listEntries(
+  cache: RunCache,
+  registry: Registry,
+  filter: { stage?: string; pipeline?: string } = {},
+): Promise<{ rows: ListRow[]; total: number }> {
   const rows: ListRow[] = [];
   const seen = new Set<string>();
   let total = 0;
@@ -75,7 +79,17 @@ export async function listEntries(cache: RunCache, registry: Registry, filter: {
       if (s !== undefined && !seen.has(ref.hash)) total += s;
       seen.add(ref.hash);
     }
-    rows.push({ key: e.key, stageType: e.stageType, stageId: use.stageId, pipeline: use.pipeline, params: nonDefaultParams(e, registry), size, missingBlobs, created: e.created, lastUsed: e.lastUsed });
+    rows.push({
+      key: e.key,
+      stageType: e.stageType,
+      stageId: use.stageId,
+      pipeline: use.pipeline,
+      params: nonDefaultParams(e, registry),
+      size,
+      missingBlobs,
+      created: e.created,
+      lastUsed: e.lastUsed,
+    });
   }
   rows.sort((a, b) => b.lastUsed.localeCompare(a.lastUsed) || a.key.localeCompare(b.key));
   return { rows, total };
@@ -152,7 +166,15 @@ export function tensorStats(raw: RawTensor): TensorStats {
   let sq = 0;
   for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) sq += (v[i] - mean) ** 2;
   // A unorm8 blob is a float32 tensor stored compactly: report the tensor's dtype.
-  return { dtype: raw.dtype === 'unorm8' ? 'float32' : raw.dtype, shape: raw.shape, min: n ? min : NaN, max: n ? max : NaN, mean, std: n ? Math.sqrt(sq / n) : NaN, nonFinite: v.length - n };
+  return {
+    dtype: raw.dtype === 'unorm8' ? 'float32' : raw.dtype,
+    shape: raw.shape,
+    min: n ? min : NaN,
+    max: n ? max : NaN,
+    mean,
+    std: n ? Math.sqrt(sq / n) : NaN,
+    nonFinite: v.length - n,
+  };
 }
 
 export interface EntryDetails {

@@ -25,7 +25,13 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
   for (const id of graph.order) {
     const node = graph.nodes.get(id)!;
     const type = node.def.type;
-    const waiting = [...new Set(Object.values(node.inputs).map((r) => r.stage).filter((s) => !entries.has(s)))];
+    const waiting = [
+      ...new Set(
+        Object.values(node.inputs)
+          .map((r) => r.stage)
+          .filter((s) => !entries.has(s)),
+      ),
+    ];
     if (waiting.length) {
       rows.push({ id, type, status: 'pending', ...(await pendingReasons(node, waiting)) });
       continue;

@@ -41,17 +41,20 @@ export interface RunManifest {
   versions: Record<string, string | undefined>;
   files: string[];
   config: unknown;
-  stages: Record<string, {
-    type: string;
-    status: StageOutcome['status'];
-    key?: string;
-    ms: number;
-    computeMs?: number;
-    storeMs?: number;
-    metrics?: unknown;
-    pictures?: string[];
-    error?: string;
-  }>;
+  stages: Record<
+    string,
+    {
+      type: string;
+      status: StageOutcome['status'];
+      key?: string;
+      ms: number;
+      computeMs?: number;
+      storeMs?: number;
+      metrics?: unknown;
+      pictures?: string[];
+      error?: string;
+    }
+  >;
 }
 
 export function writeRunRecord(args: {

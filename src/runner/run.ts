@@ -128,7 +128,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         cache,
       }),
     );
-    const rows = sweepRows(sweep.variants.map((v) => v.variant), manifests, sweep.variants.map((v) => join(runDir, v.variant.id)));
+    const rows = sweepRows(
+      sweep.variants.map((v) => v.variant),
+      manifests,
+      sweep.variants.map((v) => join(runDir, v.variant.id)),
+    );
     const computedBy = Object.fromEntries(graph.order.map((id) => [id, outcomes.get(id)!.status]));
     writeSweepFiles(runDir, { pipeline: graph.name, sweepId: runId, started, backend, instances: computedBy }, rows);
     const ok = manifests.every((m) => m.status === 'ok');

@@ -40,7 +40,13 @@ export function writeSweepFiles(dir: string, meta: Record<string, unknown>, rows
   const { swept, metrics } = columns(rows);
   const lines = [
     ['variant', ...swept, ...metrics, 'status', 'runDir'],
-    ...rows.map((r) => [r.variant, ...swept.map((k) => csvValue(r.values[k])), ...metrics.map((m) => (m in r.metrics ? String(r.metrics[m]) : '')), r.status, r.runDir]),
+    ...rows.map((r) => [
+      r.variant,
+      ...swept.map((k) => csvValue(r.values[k])),
+      ...metrics.map((m) => (m in r.metrics ? String(r.metrics[m]) : '')),
+      r.status,
+      r.runDir,
+    ]),
   ];
   writeFileSync(join(dir, 'sweep.csv'), `${lines.map((l) => l.map(csvCell).join(',')).join('\n')}\n`);
 }

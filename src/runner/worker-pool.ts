@@ -9,7 +9,6 @@ import type { CacheEntry } from '../store/run-cache.js';
 import type { OnProgress } from './compute.js';
 import type { StageJob, WorkerMessage } from './job.js';
 
-
 /** The compiled worker script: next to this file in dist/, or dist/ of the project from source. */
 function workerScript(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -19,7 +18,10 @@ function workerScript(): string {
 }
 
 export class JobFailed extends Error {
-  constructor(message: string, readonly corruptBlob?: string) {
+  constructor(
+    message: string,
+    readonly corruptBlob?: string,
+  ) {
     super(message);
   }
 }
@@ -37,17 +39,29 @@ export class WorkerPool {
   private readonly pending = new Map<number, { resolve: (e: CacheEntry) => void; reject: (e: Error) => void; progress: OnProgress }>();
   private nextJob = 0;
 
-  constructor(private readonly size: number, private readonly cacheRoot: string, private readonly backend: string) {}
+  constructor(
+    private readonly size: number,
+    private readonly cacheRoot: string,
+    private readonly backend: string,
+  ) {}
 
   private start(): Slot {
     // One process per core: each computes single-threaded.
-    const child = fork(workerScript(), [this.cacheRoot, this.backend], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, PIPELINE_WASM_THREADS: '1' } });
+    const child = fork(workerScript(), [this.cacheRoot, this.backend], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, PIPELINE_WASM_THREADS: '1' },
+    });
     let ready!: () => void;
     let failed!: (e: Error) => void;
-    const slot: Slot = { child, busy: false, jobs: new Set(), ready: new Promise<void>((res, rej) => {
-      ready = res;
-      failed = rej;
-    }) };
+    const slot: Slot = {
+      child,
+      busy: false,
+      jobs: new Set(),
+      ready: new Promise<void>((res, rej) => {
+        ready = res;
+        failed = rej;
+      }),
+    };
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'ready') {
         if (m.backend !== this.backend) failed(new Error(`worker loaded backend ${m.backend}, expected ${this.backend}`));

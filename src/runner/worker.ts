@@ -43,7 +43,8 @@ async function runJob(id: number, job: StageJob): Promise<void> {
   });
   for (const [name, artifact] of Object.entries(result.outputs)) {
     const hash = artifactHash(entry.outputs[name]);
-    if (job.keepOutputs && !artifacts.has(hash)) artifacts.set(hash, artifact); // a later job here may read it
+    if (job.keepOutputs && !artifacts.has(hash))
+      artifacts.set(hash, artifact); // a later job here may read it
     else for (const t of Object.values(artifact)) t.dispose();
   }
   send({ type: 'done', job: id, entry });

@@ -22,7 +22,11 @@ function update(w: tf.Tensor, acc: tf.Tensor, g: tf.Tensor, lr: number): [tf.Ten
 export class Adagrad {
   private readonly accumulators: tf.Variable[];
 
-  constructor(private readonly vars: tf.Variable[], private readonly learningRate: number, initial: number) {
+  constructor(
+    private readonly vars: tf.Variable[],
+    private readonly learningRate: number,
+    initial: number,
+  ) {
     this.accumulators = vars.map((v) => tf.tidy(() => tf.variable(tf.fill(v.shape, initial), false)));
   }
 

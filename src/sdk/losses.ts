@@ -7,8 +7,7 @@ import type { NamedTensorMap } from '@tensorflow/tfjs-core';
 import { FUSED } from '../backend/fused-kernels.js';
 import { onWasmSimd } from '../backend/wasm-simd.js';
 
-const run = (name: string, inputs: Record<string, tf.Tensor>) =>
-  tf.engine().runKernel(name, inputs as unknown as NamedTensorMap) as tf.Tensor;
+const run = (name: string, inputs: Record<string, tf.Tensor>) => tf.engine().runKernel(name, inputs as unknown as NamedTensorMap) as tf.Tensor;
 type CustomFn = Parameters<typeof tf.customGrad>[0];
 
 /** The seed's per-row squash: shift each row's min to 0, scale its max to 1, then shrink into

@@ -12,9 +12,15 @@ export type Artifact = Record<string, tf.Tensor>;
 export type Metrics = Record<string, number | number[]>;
 
 /** A source-data file as the runner read it; `sha256` is of `bytes`, already computed for the key. */
-export interface StageFile { path: string; bytes: Uint8Array; sha256: string }
+export interface StageFile {
+  path: string;
+  bytes: Uint8Array;
+  sha256: string;
+}
 
-export interface ProgressInfo { loss?: number }
+export interface ProgressInfo {
+  loss?: number;
+}
 
 export interface StageContext<P> {
   params: P;

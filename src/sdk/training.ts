@@ -11,7 +11,11 @@ export class BatchSampler {
   private perm: Int32Array = new Int32Array(0);
   private pos = 0;
   readonly batch: number;
-  constructor(private readonly n: number, batch: number, private readonly rng: Rng) {
+  constructor(
+    private readonly n: number,
+    batch: number,
+    private readonly rng: Rng,
+  ) {
     if (n < 1) throw new Error('cannot draw batches from an empty set of samples');
     this.batch = Math.min(batch, n);
   }
@@ -73,8 +77,7 @@ export async function adagradLoop(
           const value = cost.dataSync()[0];
           cost.dispose();
           if (!Number.isFinite(value)) {
-            throw new Error(`loss became ${value} at step ${step + 1} of ${opts.steps}; ` +
-              `the learning rate (${opts.learningRate}) may be too high`);
+            throw new Error(`loss became ${value} at step ${step + 1} of ${opts.steps}; ` + `the learning rate (${opts.learningRate}) may be too high`);
           }
           losses.push(value);
           await ctx.progress(step + 1, opts.steps, { loss: value });

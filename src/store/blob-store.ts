@@ -14,7 +14,10 @@ export interface BlobFile {
 }
 
 export class CorruptBlobError extends Error {
-  constructor(readonly hash: string, readonly reason: 'missing' | 'hash mismatch' | 'bad header') {
+  constructor(
+    readonly hash: string,
+    readonly reason: 'missing' | 'hash mismatch' | 'bad header',
+  ) {
     super(`cache blob ${hash.slice(0, 12)} is ${reason === 'missing' ? 'missing' : `corrupt (${reason})`}`);
   }
 }

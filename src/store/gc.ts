@@ -60,10 +60,11 @@ export function selectEvictions(entries: CacheEntry[], opts: GcOptions, sizeOf: 
     const refs = new Map<string, number>();
     let total = 0;
     const unique = (e: CacheEntry) => [...new Set(entryBlobs(e).map((r) => r.hash))];
-    for (const e of survivors) for (const h of unique(e)) {
-      if (!refs.has(h)) total += sizeOf(h);
-      refs.set(h, (refs.get(h) ?? 0) + 1);
-    }
+    for (const e of survivors)
+      for (const h of unique(e)) {
+        if (!refs.has(h)) total += sizeOf(h);
+        refs.set(h, (refs.get(h) ?? 0) + 1);
+      }
     for (const e of survivors) {
       if (total <= opts.maxSize) break;
       out.set(e.key, `least recently used (last ${day(e)}) while the cache is over the size limit`);

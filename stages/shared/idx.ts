@@ -5,7 +5,10 @@ import { gunzipSync } from 'node:zlib';
 export const IMAGES_MAGIC = 0x00000803;
 export const LABELS_MAGIC = 0x00000801;
 
-export interface Idx { dims: number[]; data: Uint8Array }
+export interface Idx {
+  dims: number[];
+  data: Uint8Array;
+}
 
 /** Gunzip when the bytes carry the gzip signature (1f 8b), else return them as they are. */
 export function maybeGunzip(bytes: Uint8Array, path: string): Uint8Array {
@@ -26,8 +29,9 @@ export function parseIdx(raw: Uint8Array, path: string, magic: number): Idx {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = view.getUint32(0);
   if (found !== magic) {
-    throw new Error(`${path}: bad magic number ${hex(found)}, expected ${hex(magic)} ` +
-      `(${magic === IMAGES_MAGIC ? 'an IDX image file' : 'an IDX label file'})`);
+    throw new Error(
+      `${path}: bad magic number ${hex(found)}, expected ${hex(magic)} ` + `(${magic === IMAGES_MAGIC ? 'an IDX image file' : 'an IDX label file'})`,
+    );
   }
   const nd = magic & 0xff;
   const header = 4 + 4 * nd;
@@ -36,8 +40,7 @@ export function parseIdx(raw: Uint8Array, path: string, magic: number): Idx {
   for (let i = 0; i < nd; i++) dims.push(view.getUint32(4 + 4 * i));
   const size = dims.reduce((a, b) => a * b, 1);
   if (bytes.length - header < size) {
-    throw new Error(`${path}: truncated: dimensions [${dims.join(', ')}] need ${size} data bytes ` +
-      `but the file has ${bytes.length - header}`);
+    throw new Error(`${path}: truncated: dimensions [${dims.join(', ')}] need ${size} data bytes ` + `but the file has ${bytes.length - header}`);
   }
   return { dims, data: bytes.subarray(header, header + size) };
 }

@@ -7,10 +7,18 @@ import { squashLogit } from 'mlpipe/sdk/losses';
 
 /** The classifier artifact: w1 [D,H1], b1 [H1], w2 [H1,H2], b2 [H2], w [H2,10], b [10]. */
 export interface Classifier {
-  w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D; w: tf.Tensor2D; b: tf.Tensor1D;
+  w1: tf.Tensor2D;
+  b1: tf.Tensor1D;
+  w2: tf.Tensor2D;
+  b2: tf.Tensor1D;
+  w: tf.Tensor2D;
+  b: tf.Tensor1D;
 }
 /** The inverse artifact: w2inv [H2,H1], w1inv [H1,D]. */
-export interface Inverse { w2inv: tf.Tensor2D; w1inv: tf.Tensor2D }
+export interface Inverse {
+  w2inv: tf.Tensor2D;
+  w1inv: tf.Tensor2D;
+}
 
 function need(artifact: Artifact, names: string[], kind: string): void {
   for (const n of names) {

@@ -28,7 +28,12 @@ beforeAll(async () => {
       pipeline: 'test',
       outputs: {
         data: { x: tf.tensor2d(digits(), [5, 784]), y: tf.tensor1d([3, 1, 4, 1, 5], 'int32') },
-        cube: { v: tf.tensor3d(Float32Array.from({ length: 3 * 4 * 6 }, (_, i) => i), [3, 4, 6]) },
+        cube: {
+          v: tf.tensor3d(
+            Float32Array.from({ length: 3 * 4 * 6 }, (_, i) => i),
+            [3, 4, 6],
+          ),
+        },
         mask: { m: tf.tensor2d([1, 0, 0, 1, 1, 0], [2, 3], 'bool') },
       },
       pictures: {},
@@ -119,7 +124,10 @@ for name, path in json.loads(sys.argv[1]).items():
 print(json.dumps(out))`;
     const seen = JSON.parse(execFileSync(python, ['-c', script, JSON.stringify(files)], { encoding: 'utf8' }));
     expect(seen['data.x']).toMatchObject({ dtype: 'float32', shape: [5, 784] });
-    expect(seen['data.x'].sum).toBeCloseTo(digits().reduce((a, b) => a + b, 0), 2);
+    expect(seen['data.x'].sum).toBeCloseTo(
+      digits().reduce((a, b) => a + b, 0),
+      2,
+    );
     expect(seen['data.y']).toEqual({ dtype: 'int32', shape: [5], flat: [3, 1, 4, 1, 5], sum: 14 });
     expect(seen.cube).toMatchObject({ dtype: 'float32', shape: [3, 4, 6], flat: [0, 1, 2, 3, 4, 5, 6] });
     expect(seen.mask).toEqual({ dtype: 'bool', shape: [2, 3], flat: [true, false, false, true, true, false], sum: 3 });

@@ -31,16 +31,30 @@ const blobCount = () => readdirSync(join(cacheDir, 'blobs')).reduce((n, d) => n 
 describe('durations and sizes', () => {
   it('parses s/m/h/d/w and B/KB/MB/GB, and says what is wrong otherwise', () => {
     expect([parseDuration('90s'), parseDuration('30m'), parseDuration('12h'), parseDuration('7d'), parseDuration('2w')]).toEqual([
-      90e3, 30 * 60e3, 12 * 3600e3, 7 * 86400e3, 14 * 86400e3,
+      90e3,
+      30 * 60e3,
+      12 * 3600e3,
+      7 * 86400e3,
+      14 * 86400e3,
     ]);
-    expect([parseSize('4096'), parseSize('2KB'), parseSize('1.5MB'), parseSize('2GB'), parseSize('1g')]).toEqual([4096, 2048, 1.5 * 1024 ** 2, 2 * 1024 ** 3, 1024 ** 3]);
+    expect([parseSize('4096'), parseSize('2KB'), parseSize('1.5MB'), parseSize('2GB'), parseSize('1g')]).toEqual([
+      4096,
+      2048,
+      1.5 * 1024 ** 2,
+      2 * 1024 ** 3,
+      1024 ** 3,
+    ]);
     expect(() => parseDuration('7')).toThrow(/bad duration "7"/);
     expect(() => parseSize('2 parsecs')).toThrow(/bad size/);
   });
 
   it('bad option values are usage errors (exit 2)', async () => {
     await runIn(dir);
-    for (const args of [['--older-than', '7x'], ['--max-size', 'lots'], ['--keep-last', '-1']]) {
+    for (const args of [
+      ['--older-than', '7x'],
+      ['--max-size', 'lots'],
+      ['--keep-last', '-1'],
+    ]) {
       const r = await cli(['cache', 'gc', ...args, '--cache', cacheDir]);
       expect(r.status).toBe(2);
       expect(r.err).toMatch(/invalid/);
@@ -115,7 +129,10 @@ describe('cache gc', () => {
     const sizes = new Map<string, number>();
     await withCache(dir, async (c) => {
       for (const e of await c.index.all()) {
-        sizes.set(e.key, entryBlobs(e).reduce((s, r) => s + r.size, 0));
+        sizes.set(
+          e.key,
+          entryBlobs(e).reduce((s, r) => s + r.size, 0),
+        );
         const d = days[String(e.parts.params.amount)];
         if (d && e.stageType === 'noisy') await c.index.set({ ...e, lastUsed: ago(d * 86400e3).toISOString() });
       }

@@ -50,7 +50,10 @@ export async function cli(args: string[]): Promise<{ out: string; err: string; s
   const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
     throw new ExitCalled(code ?? 0);
   }) as never);
-  const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (err.push(String(chunk)), true));
+  const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+    err.push(String(chunk));
+    return true;
+  });
   const before = process.exitCode;
   process.exitCode = undefined;
   let status = 0;

@@ -57,7 +57,10 @@ describe('cache ls', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ key: key('raw-sum'), stageId: 'digits', pipeline: 'other' });
     // peek (plan, why) looks without using.
-    const peeked = await withCache(dir, async (c) => (await c.peek(key('sum')), c.index.get(key('sum'))));
+    const peeked = await withCache(dir, async (c) => {
+      await c.peek(key('sum'));
+      return c.index.get(key('sum'));
+    });
     const again = await withCache(dir, (c) => c.index.get(key('sum')));
     expect(again!.lastUsed).toBe(peeked!.lastUsed);
   });

@@ -26,9 +26,28 @@ const block = (out: string, id: string) => {
 };
 
 describe('explainDiff', () => {
-  const base: KeyParts = { stage: 'noisy', version: 1, code: { 'stages/noisy.ts': 'a'.repeat(64), 'src/sdk/stage.ts': '6'.repeat(64) }, params: { amount: 0.5, opt: { lr: 0.1 } }, inputs: { x: '1'.repeat(64) }, files: { train: '2'.repeat(64) }, seed: 1, backend: 'wasm' };
+  const base: KeyParts = {
+    stage: 'noisy',
+    version: 1,
+    code: { 'stages/noisy.ts': 'a'.repeat(64), 'src/sdk/stage.ts': '6'.repeat(64) },
+    params: { amount: 0.5, opt: { lr: 0.1 } },
+    inputs: { x: '1'.repeat(64) },
+    files: { train: '2'.repeat(64) },
+    seed: 1,
+    backend: 'wasm',
+  };
   it('says what changed in each part, inputs by the key that produced them where known', () => {
-    const after: KeyParts = { ...base, stage: 'noisier', version: 2, code: { 'stages/noisy.ts': 'b'.repeat(64), 'src/sdk/losses.ts': '7'.repeat(64) }, params: { amount: 0.9, opt: { lr: 0.2 } }, inputs: { x: '3'.repeat(64), y: '4'.repeat(64) }, files: { train: '5'.repeat(64) }, seed: 2, backend: 'cpu' };
+    const after: KeyParts = {
+      ...base,
+      stage: 'noisier',
+      version: 2,
+      code: { 'stages/noisy.ts': 'b'.repeat(64), 'src/sdk/losses.ts': '7'.repeat(64) },
+      params: { amount: 0.9, opt: { lr: 0.2 } },
+      inputs: { x: '3'.repeat(64), y: '4'.repeat(64) },
+      files: { train: '5'.repeat(64) },
+      seed: 2,
+      backend: 'cpu',
+    };
     const keyOf = (h: string) => (h === '1'.repeat(64) ? 'c'.repeat(64) : undefined);
     expect(explainDiff(base, after, { keyOf })).toEqual([
       'stage noisy -> noisier',
@@ -115,7 +134,10 @@ describe('pipeline why', () => {
   });
 
   it('a stage id with no entries is compared with the nearest entry of its type', async () => {
-    const entries = await withCache(dir, async (c) => (await runIn(dir), c.index.all()));
+    const entries = await withCache(dir, async (c) => {
+      await runIn(dir);
+      return c.index.all();
+    });
     const explainer = new Explainer(entries.map((e) => (e.stageId === 'raw-sum' ? { ...e, stageId: 'gone', lastRun: undefined } : e)));
     const sum = entries.find((e) => e.stageId === 'sum')!;
     const x = explainer.explain(['raw-sum'], { ...sum.parts, params: { fail: true } });

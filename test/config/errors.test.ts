@@ -17,7 +17,7 @@ describe('schema errors', () => {
     ]);
   });
 
-  it('points at the file that wrote the value: the extended file, or the child\'s set: entry', async () => {
+  it("points at the file that wrote the value: the extended file, or the child's set: entry", async () => {
     // The requested file's problems come first, then those of the files it extends.
     expect(await errorsOf('child.yaml')).toEqual([
       `${F}child.yaml:7:24: threshold must be < 1, got 1.5`,
@@ -25,10 +25,8 @@ describe('schema errors', () => {
     ]);
   });
 
-  it('reports a bad value in a parent\'s set: block in the parent', async () => {
-    expect(await errorsOf('base/with-set.yaml')).toEqual([
-      `${F}base/with-set.yaml:5:15: train must be >= 1, got 0`,
-    ]);
+  it("reports a bad value in a parent's set: block in the parent", async () => {
+    expect(await errorsOf('base/with-set.yaml')).toEqual([`${F}base/with-set.yaml:5:15: train must be >= 1, got 0`]);
   });
 
   it('checks stage ids, stage keys and stage shapes', async () => {
@@ -41,16 +39,11 @@ describe('schema errors', () => {
   });
 
   it('reports missing required top-level keys of an empty file at its start', async () => {
-    expect(await errorsOf('empty.yaml')).toEqual([
-      `${F}empty.yaml:1:1: missing required key "name"`,
-      `${F}empty.yaml:1:1: missing required key "stages"`,
-    ]);
+    expect(await errorsOf('empty.yaml')).toEqual([`${F}empty.yaml:1:1: missing required key "name"`, `${F}empty.yaml:1:1: missing required key "stages"`]);
   });
 
   it('rejects a file that is not a map', async () => {
-    expect(await errorsOf('list.yaml')).toEqual([
-      `${F}list.yaml:1:1: a pipeline file must be a map of keys (name, stages, ...)`,
-    ]);
+    expect(await errorsOf('list.yaml')).toEqual([`${F}list.yaml:1:1: a pipeline file must be a map of keys (name, stages, ...)`]);
   });
 
   it('shape-checks sweep and variants, including their paths', async () => {
@@ -78,15 +71,11 @@ describe('file errors', () => {
   });
 
   it('reports a missing extends file at the extends value', async () => {
-    expect(await errorsOf('missing-extends.yaml')).toEqual([
-      `${F}missing-extends.yaml:2:10: extends: cannot read ../nope.yaml`,
-    ]);
+    expect(await errorsOf('missing-extends.yaml')).toEqual([`${F}missing-extends.yaml:2:10: extends: cannot read ../nope.yaml`]);
   });
 
   it('reports cyclic extends at the value that closes the cycle', async () => {
-    expect(await errorsOf('cycle-a.yaml')).toEqual([
-      `${F}cycle-b.yaml:2:10: extends: cycle cycle-a.yaml -> cycle-b.yaml -> cycle-a.yaml`,
-    ]);
+    expect(await errorsOf('cycle-a.yaml')).toEqual([`${F}cycle-b.yaml:2:10: extends: cycle cycle-a.yaml -> cycle-b.yaml -> cycle-a.yaml`]);
   });
 });
 

@@ -7,7 +7,7 @@ import { registry } from '../fixtures/registry.js';
 
 export const fixtureDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/config');
 /** How formatError prints a fixture's path (relative to the working directory). */
-export const F = path.relative(process.cwd(), fixtureDir) + '/';
+export const F = `${path.relative(process.cwd(), fixtureDir)}/`;
 
 export const fixture = (name: string): string => path.join(fixtureDir, name);
 

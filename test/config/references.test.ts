@@ -15,9 +15,7 @@ describe('references', () => {
   });
 
   it('reports a missing inputs block at the stage node (a block map starts at its first key)', async () => {
-    expect(await errorsOf('refs-missing.yaml')).toEqual([
-      `${F}refs-missing.yaml:5:5: stage "twice" (double): missing input "x" (numbers)`,
-    ]);
+    expect(await errorsOf('refs-missing.yaml')).toEqual([`${F}refs-missing.yaml:5:5: stage "twice" (double): missing input "x" (numbers)`]);
   });
 
   it('accepts bare and dotted references of the right kind', async () => {

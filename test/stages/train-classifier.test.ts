@@ -15,9 +15,16 @@ const small = { steps: 40, batch: 100, logEvery: 10 };
 describe('train-classifier', () => {
   it('trains: loss falls, weights have the right shapes, accuracy beats chance', async () => {
     const calls: [number, number, number | undefined][] = [];
-    const res = await runStage(trainClassifier, { ...small, hidden: [30, 20], learningRate: 0.1 }, {
-      inputs: { data }, progress: (s, n, info) => { calls.push([s, n, info?.loss]); },
-    });
+    const res = await runStage(
+      trainClassifier,
+      { ...small, hidden: [30, 20], learningRate: 0.1 },
+      {
+        inputs: { data },
+        progress: (s, n, info) => {
+          calls.push([s, n, info?.loss]);
+        },
+      },
+    );
     const m = res.outputs.model;
     expect(m.w1.shape).toEqual([784, 30]);
     expect(m.b1.shape).toEqual([30]);

@@ -12,7 +12,12 @@ beforeAll(async () => {
   await ready();
   data = await mnist(300, 50);
   model = await smallClassifier(data);
-  kept = { indices: tf.tensor1d(Int32Array.from({ length: 200 }, (_, i) => i + 50), 'int32') };
+  kept = {
+    indices: tf.tensor1d(
+      Int32Array.from({ length: 200 }, (_, i) => i + 50),
+      'int32',
+    ),
+  };
 });
 
 const small = { steps: 30, batch: 100, logEvery: 10 };
@@ -54,15 +59,17 @@ describe('train-inverse', () => {
   it('a NaN loss names the step and blames the learning rate, and leaks nothing', async () => {
     const bad = { ...model, b2: tf.fill([100], NaN) };
     const before = tf.memory().numTensors;
-    await expect(runStage(trainInverse, small, { inputs: { data, kept, model: bad } }))
-      .rejects.toThrow(/loss became NaN at step 1 of 30; the learning rate \(0\.01\) may be too high/);
+    await expect(runStage(trainInverse, small, { inputs: { data, kept, model: bad } })).rejects.toThrow(
+      /loss became NaN at step 1 of 30; the learning rate \(0\.01\) may be too high/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     bad.b2.dispose();
   });
 
   it('a learning rate far too high diverges into the same clear error', async () => {
-    await expect(runStage(trainInverse, { ...small, learningRate: 1e30 }, { inputs: { data, kept, model } }))
-      .rejects.toThrow(/loss became (NaN|Infinity) at step \d+ of 30; the learning rate \(1e\+30\) may be too high/);
+    await expect(runStage(trainInverse, { ...small, learningRate: 1e30 }, { inputs: { data, kept, model } })).rejects.toThrow(
+      /loss became (NaN|Infinity) at step \d+ of 30; the learning rate \(1e\+30\) may be too high/,
+    );
   });
 
   it('refuses an empty kept set with a hint', async () => {
