@@ -1,6 +1,6 @@
 // Inverse projection of each last-hidden-layer unit on its own (one-hot * a huge scale): the
 // seed's "visualizing features".
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, asInverse, invert } from './shared/mlp.js';
 import { tensorGrid } from 'mlpipe/sdk/pictures';

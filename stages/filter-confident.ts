@@ -1,6 +1,6 @@
 // Keep the training samples the classifier is confident about, so the inverse is not trained on
 // the classifier's confusions (the seed's `confidence > .8` mask).
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, inChunks, logits } from './shared/mlp.js';
 

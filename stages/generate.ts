@@ -1,6 +1,6 @@
 // Generate digits: optimise a last-hidden-layer pre-activation until the classifier is sure of a
 // class, then project it back to pixels with the inverse (the seed's `generate`).
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { asClassifier, asInverse, invert, logitsFromHidden } from './shared/mlp.js';
 import { tensorGrid } from 'mlpipe/sdk/pictures';

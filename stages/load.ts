@@ -2,7 +2,7 @@
 // files named by `files()`; this stage only parses the bytes it is handed.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { IMAGES_MAGIC, LABELS_MAGIC, parseIdx } from './shared/idx.js';
 

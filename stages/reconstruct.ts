@@ -1,6 +1,6 @@
 // Project test samples through the classifier and back with the trained inverse: the seed's
 // "first 36 test samples and their projections".
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { sideBySide, tensorGrid } from 'mlpipe/sdk/pictures';
 import { asClassifier, asInverse, hiddenPre, invert, predict } from './shared/mlp.js';

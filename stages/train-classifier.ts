@@ -1,6 +1,6 @@
 // The seed's classifier: a 784-H1-H2-10 sigmoid MLP trained with Adagrad on summed softmax
 // cross-entropy, mini-batches drawn from shuffled epochs.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { accuracy, asClassifier, logits } from './shared/mlp.js';
 import { softmaxCrossEntropy } from 'mlpipe/sdk/losses';

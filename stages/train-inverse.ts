@@ -1,6 +1,6 @@
 // Train the inverse matrices that project the classifier's last hidden layer back to pixels,
 // with the seed's loss: L1 pixel distance plus a penalty keeping l1_inv inside logit's domain.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { l1Distance } from 'mlpipe/sdk/losses';
 import { asClassifier, hiddenPre, l1Inverse, pixelsFromL1, type Classifier, type Inverse } from './shared/mlp.js';

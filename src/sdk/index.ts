@@ -3,7 +3,7 @@
 // backend and kernels); I/O stays with the runner. Each module is also its own entry
 // (`mlpipe/sdk/training`, ...): a stage that imports only what it uses keeps the rest out of its
 // cache key.
-export * as tf from '@tensorflow/tfjs-core';
+export { tf } from './tf.js';
 export { defineStage } from './stage.js';
 export type { Artifact, GreyImage, Metrics, ProgressInfo, Registry, StageContext, StageDef, StageFile, StageResult } from './stage.js';
 export { Rng } from './rng.js';

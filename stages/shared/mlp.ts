@@ -1,7 +1,7 @@
 // The seed's 784-H1-H2-10 sigmoid MLP and its inverse path, shared by the stages that use them.
 // Every function here returns new tensors and disposes its intermediates, so callers only own
 // what they get back.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from 'mlpipe/sdk/tf';
 import type { Artifact } from 'mlpipe/sdk/stage';
 import { squashLogit } from 'mlpipe/sdk/losses';
 

@@ -81,7 +81,7 @@ describe('cache key recipe (smoke pipeline, stage data)', () => {
       files.filter((f) => f.startsWith('src/backend/')),
       'backend files in the key of load',
     ).toEqual([]);
-    expect(files).toEqual(['src/sdk/stage.ts', 'stages/load.ts', 'stages/shared/idx.ts']);
+    expect(files).toEqual(['src/sdk/stage.ts', 'src/sdk/tf.ts', 'stages/load.ts', 'stages/shared/idx.ts']);
     for (const h of Object.values(parts.code)) expect(h).toMatch(/^[0-9a-f]{64}$/);
   });
 
