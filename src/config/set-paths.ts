@@ -19,7 +19,7 @@ export function resolveSetPath(dotted: string, config: Record<string, unknown>):
     if (TOP_LEVEL_SET_KEYS.includes(key)) return { path: [key] };
     if (ids.includes(key)) return { error: `"${key}" is a stage; set one of its params with ${key}.PARAM` };
     return {
-      error: `"${key}" is neither a stage id nor a top-level key (${TOP_LEVEL_SET_KEYS.join(', ')})` + didYouMean(key, [...TOP_LEVEL_SET_KEYS, ...ids]),
+      error: `"${key}" is neither a stage id nor a top-level key (${TOP_LEVEL_SET_KEYS.join(', ')})${didYouMean(key, [...TOP_LEVEL_SET_KEYS, ...ids])}`,
     };
   }
   const [stageId, ...rest] = segs;
