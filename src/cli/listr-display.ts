@@ -17,10 +17,13 @@ function stageTask(id: string, label: string, outcome: Outcome, events: StageEve
     task: async (_ctx, task) => {
       let lastShown = 0;
       let loss: number | undefined;
+      let waited = false;
       if (tty) task.title = `${label}  waiting`;
       events.on(id, (e) => {
         if (e.type === 'start') task.title = `${label}  running  ${shortKey(e.key)}`;
+        if (e.type === 'wait') task.title = `${label}  waiting for ${e.holder}, which computes ${shortKey(e.key)}`;
         if (e.type === 'recompute') task.output = `${id}: ${e.reason}`;
+        if (e.type === 'hit') waited = Boolean(e.waited);
         if (e.type !== 'progress') return;
         if (e.loss !== undefined) loss = e.loss;
         const now = performance.now();
@@ -30,9 +33,10 @@ function stageTask(id: string, label: string, outcome: Outcome, events: StageEve
         task.output = `${id}: step ${e.step}/${e.total}${loss !== undefined ? `  loss ${loss.toPrecision(5)}` : ''}`;
       });
       const o = await outcome(id);
-      if (o.status === 'hit') task.title = `${label}  cached  ${shortKey(o.key!)}`;
+      if (o.status === 'hit') task.title = `${label}  cached  ${shortKey(o.key!)}${waited ? '  (computed by another run meanwhile)' : ''}`;
       else if (o.status === 'miss') task.title = `${label}  done  ${seconds(o.ms)}  ${shortKey(o.key!)}`;
       else if (o.status === 'skipped') task.skip(`${label}  ${o.error!.message}`);
+      else if (o.status === 'interrupted') task.skip(`${label}  ${o.error!.message}`);
       else throw new Error(`${label}  failed: ${o.error!.message}`);
     },
   };
@@ -65,6 +69,8 @@ export function listrDisplay(ui: { tty: boolean; log: (line: string) => void }):
     const list = new Listr(tasks, {
       concurrent: true,
       exitOnError: false,
+      // Its own listeners call process.exit(127), skipping every finally: the CLI handles signals.
+      registerSignalListeners: false,
       renderer: ui.tty ? 'default' : 'simple',
       rendererOptions: { collapseErrors: false },
     });

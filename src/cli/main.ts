@@ -45,10 +45,35 @@ interface RunFlags extends SharedFlags {
   jobs?: number;
 }
 
+/** Ctrl-C (SIGINT) and SIGTERM stop a run cleanly: running stages stop at their next progress
+ * report, finished ones stay cached, the run says what was interrupted and exits 128 + signal.
+ * A second signal exits at once. */
+function stopOnSignals(): { signal: AbortSignal; exitCode: () => number | undefined; dispose: () => void } {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const codes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+  const handler = (sig: NodeJS.Signals) => {
+    if (received) process.exit(codes[received]);
+    received = sig;
+    console.error(`\n${sig}: stopping; finished stages stay cached (${sig} again to quit at once)`);
+    controller.abort();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, handler);
+  return {
+    signal: controller.signal,
+    exitCode: () => (received ? codes[received] : undefined),
+    dispose: () => {
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, handler);
+    },
+  };
+}
+
 async function runAction(file: string, flags: RunFlags): Promise<void> {
+  const stop = stopOnSignals();
   try {
     const log = (line: string) => console.log(line);
     const result = await runPipeline({
+      signal: stop.signal,
       file,
       set: flags.set,
       sweep: flags.sweep,
@@ -60,9 +85,12 @@ async function runAction(file: string, flags: RunFlags): Promise<void> {
       display: listrDisplay({ tty: Boolean(process.stdout.isTTY), log }),
     });
     formatRunEnd(result).forEach(log);
-    process.exitCode = result.ok ? 0 : 1;
+    process.exitCode = stop.exitCode() ?? (result.ok ? 0 : 1);
   } catch (err) {
     fail(err);
+    process.exitCode = stop.exitCode() ?? process.exitCode;
+  } finally {
+    stop.dispose();
   }
 }
 

@@ -20,6 +20,15 @@ export function formatSweepTable(rows: SweepRow[]): string {
 
 export function formatRunEnd(result: RunResult): string[] {
   const lines: string[] = [];
+  if (result.interrupted) {
+    const of = (...statuses: string[]) => [...result.outcomes.values()].filter((o) => statuses.includes(o.status)).map((o) => o.id);
+    const running = [...result.outcomes.values()].filter((o) => o.status === 'interrupted' && o.error?.message === 'interrupted').map((o) => o.id);
+    const notStarted = of('interrupted').filter((id) => !running.includes(id));
+    lines.push('interrupted:');
+    lines.push(`  finished and cached: ${of('hit', 'miss').join(', ') || 'none'}`);
+    if (running.length) lines.push(`  stopped while computing (nothing stored): ${running.join(', ')}`);
+    if (notStarted.length) lines.push(`  not started: ${notStarted.join(', ')}`);
+  }
   for (const o of result.outcomes.values()) if (o.status === 'failed') lines.push(`stage ${o.id} failed: ${o.error?.message}`);
   if (result.sweep) lines.push(formatSweepTable(result.sweep.rows), `sweep folder: ${result.runDir}`);
   else lines.push(`run folder: ${result.runDir}`);

@@ -9,8 +9,9 @@
 // Keys must be the same whether we run from the TypeScript sources (vitest) or from the compiled
 // dist/ (the CLI), so a compiled `dist/x/y.js` is mapped back to `x/y.ts` when that source exists.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkBuilt } from './build-manifest.js';
 import { sha256 } from './hash.js';
 
 /** Project-relative path -> sha256 of its text. */
@@ -87,12 +88,15 @@ function sourceOf(file: string, root: string): string {
 
 const memo = new Map<string, CodeFiles>();
 
-/** The files (project-relative, sorted) that the module at `moduleUrl` runs, with their hashes. */
+/** The files (project-relative, sorted) that the module at `moduleUrl` runs, with their hashes.
+ * Run from the compiled dist/, it throws StaleBuildError when a source differs from what dist/
+ * was built from: the hashes name the sources, the code that runs is the build. */
 export function moduleFiles(moduleUrl: string): CodeFiles {
   const start = moduleUrl.startsWith('file:') ? fileURLToPath(moduleUrl) : moduleUrl;
   const cached = memo.get(start);
   if (cached) return cached;
   const root = projectRoot(start);
+  const compiled = relative(root, start).startsWith(`dist${sep}`);
   const seen = new Map<string, string>();
   const queue = [sourceOf(start, root)];
   while (queue.length > 0) {
@@ -109,6 +113,7 @@ export function moduleFiles(moduleUrl: string): CodeFiles {
   }
   const out: CodeFiles = {};
   for (const [file, hash] of [...seen].sort(([a], [b]) => a.localeCompare(b))) out[relative(root, file)] = hash;
+  if (compiled) checkBuilt(root, out);
   memo.set(start, out);
   return out;
 }

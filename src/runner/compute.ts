@@ -15,6 +15,17 @@ export interface Identity {
 
 export type OnProgress = (step: number, total: number, loss?: number) => void;
 
+/** A computation stopped by a signal (Ctrl-C, SIGTERM): not a failure of the stage. */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+  constructor(what = 'interrupted') {
+    super(what);
+  }
+}
+
+/** Also an Interrupted that crossed a process boundary (a worker's reply keeps only the name). */
+export const isInterruption = (err: unknown): boolean => err instanceof Error && err.name === 'Interrupted';
+
 export async function computeStage(
   cache: RunCache,
   def: StageDef,
@@ -22,6 +33,7 @@ export async function computeStage(
   inputs: Record<string, Artifact>,
   files: Record<string, StageFile>,
   onProgress: OnProgress,
+  signal?: AbortSignal,
 ): Promise<{ entry: CacheEntry; result: StageResult }> {
   const t0 = performance.now();
   let lastYield = t0;
@@ -31,6 +43,8 @@ export async function computeStage(
     rng: new Rng(id.parts.seed),
     files,
     progress: (step, total, info) => {
+      // Training loops report progress every step: the place a signal can stop them cleanly.
+      if (signal?.aborted) throw new Interrupted();
       onProgress(step, total, info?.loss);
       // A training loop that awaits this gives the display a chance to redraw now and then.
       const now = performance.now();

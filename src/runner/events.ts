@@ -1,7 +1,8 @@
 // What the executor reports while it works. A display (the CLI's listr2 rows, or nothing for the
 // programmatic API) subscribes per stage instance; the executor knows nothing about showing.
 export type StageEvent =
-  | { type: 'hit'; id: string; key: string }
+  | { type: 'hit'; id: string; key: string /** Stored by another process while this one waited for it. */; waited?: boolean }
+  | { type: 'wait'; id: string; key: string /** Who computes it: `pid 123 on host h`. */; holder: string }
   | { type: 'start'; id: string; key: string }
   | { type: 'progress'; id: string; step: number; total: number; loss?: number }
   | { type: 'done'; id: string; key: string; ms: number }

@@ -5,15 +5,17 @@ import type { Graph, InputRef, StageNode } from '../graph/graph.js';
 import { cacheKey, keyParts, type KeyParts } from '../keys/recipe.js';
 import { readStageFiles } from '../keys/source-files.js';
 import type { Artifact, GreyImage, StageFile } from '../sdk/stage.js';
+import { Leases } from '../store/lease.js';
 import { CorruptBlobError, type CacheEntry, type RunCache } from '../store/run-cache.js';
-import { computeStage, type Identity } from './compute.js';
+import { computeStage, Interrupted, isInterruption, type Identity } from './compute.js';
 import type { StageEvent } from './events.js';
 import type { StageJob } from './job.js';
 import { JobFailed, type WorkerPool } from './worker-pool.js';
 
 export interface StageOutcome {
   id: string;
-  status: 'hit' | 'miss' | 'failed' | 'skipped';
+  /** interrupted: stopped by a signal while computing, or never started because of one. */
+  status: 'hit' | 'miss' | 'failed' | 'skipped' | 'interrupted';
   key?: string;
   entry?: CacheEntry;
   /** Pictures of a computed stage (a hit's pictures are in the cache: entry.pictures). */
@@ -29,6 +31,8 @@ export interface ExecutorOptions {
   onEvent?: (e: StageEvent) => void;
   /** Compute in these worker processes instead of in this one. */
   pool?: WorkerPool;
+  /** Aborting stops every computation at its next progress report; no new one starts. */
+  signal?: AbortSignal;
 }
 
 export class Executor {
@@ -38,12 +42,15 @@ export class Executor {
   private readonly artifacts = new Map<string, Promise<Artifact>>();
   /** Counts of stage computations in this run (tests assert on it). */
   computed = 0;
+  private readonly leases: Leases;
 
   constructor(
     private readonly graph: Graph,
     private readonly cache: RunCache,
     private readonly opts: ExecutorOptions,
-  ) {}
+  ) {
+    this.leases = new Leases(cache.root);
+  }
 
   async runAll(): Promise<Map<string, StageOutcome>> {
     const results = await Promise.all(this.graph.order.map((id) => this.run(id)));
@@ -64,7 +71,10 @@ export class Executor {
     const upstream: Record<string, CacheEntry> = {};
     for (const ref of Object.values(node.inputs)) {
       const o = await this.run(ref.stage);
-      if (!o.entry) return { id, status: 'skipped', ms: 0, error: new Error(`skipped: input stage "${ref.stage}" ${o.status}`) };
+      if (!o.entry) {
+        if (o.status === 'interrupted') return { id, status: 'interrupted', ms: 0, error: new Interrupted('not started') };
+        return { id, status: 'skipped', ms: 0, error: new Error(`skipped: input stage "${ref.stage}" ${o.status}`) };
+      }
       upstream[ref.stage] = o.entry;
     }
     const started = performance.now(); // this stage's own time, not the wait for its inputs
@@ -73,16 +83,35 @@ export class Executor {
       const files = readStageFiles(node.def, node.params);
       const parts = keyParts(node, upstream, files.hashes, this.opts.backend);
       key = cacheKey(parts);
-      if (!this.opts.force.has(id)) {
-        const entry = await this.cache.lookup(key, { pipeline: this.graph.name, stageId: node.stageId });
-        if (entry) {
-          this.emit({ type: 'hit', id, key });
-          return { id, status: 'hit', key, entry, ms: performance.now() - started };
-        }
+      const use = { pipeline: this.graph.name, stageId: node.stageId };
+      const forced = this.opts.force.has(id);
+      const hit = (entry: CacheEntry, waited: boolean): StageOutcome => {
+        this.emit({ type: 'hit', id, key: key!, waited });
+        return { id, status: 'hit', key, entry, ms: performance.now() - started };
+      };
+      if (!forced) {
+        const entry = await this.cache.lookup(key, use);
+        if (entry) return hit(entry, false);
       }
-      return await this.compute(node, key, parts, files.files, started);
+      this.opts.signal?.throwIfAborted();
+      // Another process may be computing this very key: wait for it, then use what it stored.
+      const lease = await this.leases.acquire(key, {
+        signal: this.opts.signal,
+        onWait: (h) => this.emit({ type: 'wait', id, key: key!, holder: `pid ${h.pid} on ${h.host}` }),
+      });
+      try {
+        // Looked up again even without a wait: the holder may have saved and gone just before.
+        const entry = forced ? undefined : await this.cache.lookup(key, use);
+        if (entry) return hit(entry, true);
+        return await this.compute(node, key, parts, files.files, started);
+      } finally {
+        lease.release();
+      }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
+      if (this.opts.signal?.aborted && (isInterruption(error) || error.name === 'AbortError')) {
+        return { id, status: 'interrupted', key, ms: performance.now() - started, error: new Interrupted() };
+      }
       this.emit({ type: 'fail', id, error });
       return { id, status: 'failed', key, ms: performance.now() - started, error };
     }
@@ -94,8 +123,14 @@ export class Executor {
     for (const [name, ref] of Object.entries(node.inputs)) inputs[name] = await this.artifact(ref);
     this.emit({ type: 'start', id: node.id, key });
     this.computed++;
-    const { entry, result } = await computeStage(this.cache, node.def, this.identity(node, key, parts), inputs, files, (step, total, loss) =>
-      this.emit({ type: 'progress', id: node.id, step, total, loss }),
+    const { entry, result } = await computeStage(
+      this.cache,
+      node.def,
+      this.identity(node, key, parts),
+      inputs,
+      files,
+      (step, total, loss) => this.emit({ type: 'progress', id: node.id, step, total, loss }),
+      this.opts.signal,
     );
     for (const [name, artifact] of Object.entries(result.outputs)) this.artifacts.set(`${node.id}.${name}`, Promise.resolve(artifact));
     const ms = performance.now() - started;

@@ -14,4 +14,7 @@ export type WorkerMessage =
   | { type: 'ready'; backend: string }
   | { type: 'progress'; job: number; step: number; total: number; loss?: number }
   | { type: 'done'; job: number; entry: CacheEntry }
-  | { type: 'error'; job: number; message: string; corrupt?: string };
+  | { type: 'error'; job: number; message: string; corrupt?: string; interrupted?: boolean };
+
+/** From the parent: a job to compute, or stop computing (a signal reached the parent). */
+export type ParentMessage = { type: 'job'; job: number; spec: StageJob } | { type: 'abort' };

@@ -36,7 +36,7 @@ export interface RunManifest {
   runId: string;
   started: string;
   finished: string;
-  status: 'ok' | 'failed';
+  status: 'ok' | 'failed' | 'interrupted';
   backend: string;
   versions: Record<string, string | undefined>;
   files: string[];
@@ -95,11 +95,13 @@ export function writeRunRecord(args: {
     }
     stages[id] = row;
   }
-  const failed = [...outcomes.values()].some((o) => o.status === 'failed' || o.status === 'skipped');
+  const all = [...outcomes.values()];
+  const failed = all.some((o) => o.status === 'failed' || o.status === 'skipped');
+  const interrupted = all.some((o) => o.status === 'interrupted');
   const manifest: RunManifest = {
     ...args.manifest,
     finished: new Date().toISOString(),
-    status: failed ? 'failed' : 'ok',
+    status: interrupted ? 'interrupted' : failed ? 'failed' : 'ok',
     versions: {
       node: process.versions.node,
       [packageInfo.name]: packageInfo.version,

@@ -10,6 +10,7 @@ import { loadConfig, UsageError, type LoadedConfig } from '../config/index.js';
 import { buildGraph, withDescendants, type Graph } from '../graph/graph.js';
 import { buildSweepGraph, type SweepGraph } from '../graph/sweep-graph.js';
 import { expandSweep, isSweep, type Variant } from '../graph/sweep.js';
+import { stageCode } from '../keys/recipe.js';
 import type { Registry } from '../sdk/stage.js';
 import { openStore } from '../store/open.js';
 import { defaultCacheRoot, type RunCache } from '../store/run-cache.js';
@@ -51,6 +52,9 @@ export interface RunOptions extends CommonOptions {
   /** Worker processes for a sweep (default: the number of cores); 1 computes in this process. */
   jobs?: number;
   display?: Display;
+  /** Abort to stop: running stages stop at their next progress report and nothing new starts;
+   * what finished is stored and the run records say what was interrupted. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -60,6 +64,8 @@ export interface RunResult {
   manifest: RunManifest;
   computed: number;
   ok: boolean;
+  /** The run was stopped by `signal`. */
+  interrupted: boolean;
   sweep?: { graph: SweepGraph; rows: SweepRow[]; manifests: RunManifest[] };
 }
 
@@ -94,6 +100,8 @@ export async function prepare(opts: CommonOptions): Promise<Prepared> {
       for (const id of ids) for (const d of withDescendants(graph, id)) force.add(d);
     }
   }
+  // The code part of every key, now: a stale build is refused before anything computes.
+  for (const node of graph.nodes.values()) stageCode(node.def);
   const backend = await initBackend(opts.backend ?? loaded.config.backend);
   const cache = openStore(resolve(opts.cacheRoot ?? defaultCacheRoot()));
   return { loaded, registry, graph, sweep, force, cache, backend };
@@ -108,7 +116,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const jobs = opts.jobs ?? cpus().length;
   const pool = sweep && jobs > 1 ? new WorkerPool(jobs, cache.root, backend) : undefined;
   const events = new StageEvents();
-  const executor = new Executor(graph, cache, { backend, force, onEvent: events.emit, pool });
+  const executor = new Executor(graph, cache, { backend, force, onEvent: events.emit, pool, signal: opts.signal });
+  const stopWorkers = () => pool?.abort();
+  opts.signal?.addEventListener('abort', stopWorkers, { once: true });
   const runDir = join(resolve(opts.runsRoot ?? 'runs'), graph.name, runId);
   try {
     await opts.display?.({ graph, sweep, backend, cacheRoot: cache.root, workers: pool ? jobs : 0 }, events, (id) => executor.run(id));
@@ -116,7 +126,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const base = { pipeline: graph.name, started, backend, files: loaded.files };
     if (!sweep) {
       const manifest = writeRunRecord({ dir: runDir, manifest: { ...base, runId, config: loaded.config }, outcomes, types: typesOf(graph), cache });
-      return { outcomes, runDir, manifest, computed: executor.computed, ok: manifest.status === 'ok' };
+      return { outcomes, runDir, manifest, computed: executor.computed, ok: manifest.status === 'ok', interrupted: Boolean(opts.signal?.aborted) };
     }
     // Each variant gets a complete run folder of its own, under the sweep folder.
     const manifests = sweep.variants.map(({ variant, graph: vg, nodeOf }) =>
@@ -136,8 +146,17 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const computedBy = Object.fromEntries(graph.order.map((id) => [id, outcomes.get(id)!.status]));
     writeSweepFiles(runDir, { pipeline: graph.name, sweepId: runId, started, backend, instances: computedBy }, rows);
     const ok = manifests.every((m) => m.status === 'ok');
-    return { outcomes, runDir, manifest: manifests[0], computed: executor.computed, ok, sweep: { graph: sweep, rows, manifests } };
+    return {
+      outcomes,
+      runDir,
+      manifest: manifests[0],
+      computed: executor.computed,
+      ok,
+      interrupted: Boolean(opts.signal?.aborted),
+      sweep: { graph: sweep, rows, manifests },
+    };
   } finally {
+    opts.signal?.removeEventListener('abort', stopWorkers);
     pool?.close();
     await executor.dispose();
     await cache.close();

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CacheEntry } from '../store/run-cache.js';
 import type { OnProgress } from './compute.js';
-import type { StageJob, WorkerMessage } from './job.js';
+import type { ParentMessage, StageJob, WorkerMessage } from './job.js';
 
 /** The compiled worker script: next to this file in dist/, or dist/ of the project from source. */
 function workerScript(): string {
@@ -21,8 +21,11 @@ export class JobFailed extends Error {
   constructor(
     message: string,
     readonly corruptBlob?: string,
+    interrupted = false,
   ) {
     super(message);
+    // isInterruption (compute.ts) goes by name: an interrupted job is not a failed stage.
+    if (interrupted) this.name = 'Interrupted';
   }
 }
 
@@ -74,7 +77,7 @@ export class WorkerPool {
       else {
         this.pending.delete(m.job);
         if (m.type === 'done') p.resolve(m.entry);
-        else p.reject(new JobFailed(m.message, m.corrupt));
+        else p.reject(new JobFailed(m.message, m.corrupt, m.interrupted));
       }
     });
     const lost = (err: Error): void => {
@@ -111,7 +114,8 @@ export class WorkerPool {
       try {
         return await new Promise<CacheEntry>((resolve, reject) => {
           this.pending.set(id, { resolve, reject, progress });
-          slot.child.send({ job: id, spec: job }, (err) => err && reject(new Error(`cannot reach worker process: ${err.message}`)));
+          const message: ParentMessage = { type: 'job', job: id, spec: job };
+          slot.child.send(message, (err) => err && reject(new Error(`cannot reach worker process: ${err.message}`)));
         });
       } finally {
         slot.jobs.delete(id);
@@ -120,6 +124,12 @@ export class WorkerPool {
       slot.busy = false;
       this.waiting.shift()?.();
     }
+  }
+
+  /** Stop every running job at its next progress report (the jobs reject as interrupted). */
+  abort(): void {
+    const message: ParentMessage = { type: 'abort' };
+    for (const s of this.slots) if (s.child.connected) s.child.send(message, () => undefined);
   }
 
   close(): void {
