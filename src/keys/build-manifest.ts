@@ -46,11 +46,13 @@ export class StaleBuildError extends UsageError {
 }
 
 /** Refuse code files (project-relative path -> sha256 of the source) that differ from what dist/
- * was built from. A dist/ file with no source beside it (an installed package) is itself what
- * runs, and what was hashed. */
+ * was built from. Only the sources dist/ is built from count: a dist/ file with no source beside
+ * it (an installed package) is itself what runs and what was hashed, and so is a file outside
+ * the build (a test's fixture stage). */
 export function checkBuilt(root: string, files: Record<string, string>): void {
   const built = manifest(root);
-  const stale = Object.keys(files).filter((f) => !f.startsWith(`dist${sep}`) && (!built || built[f] !== files[f]));
+  const isBuilt = (f: string) => SOURCE_DIRS.some((d) => f.startsWith(`${d}${sep}`));
+  const stale = Object.keys(files).filter((f) => isBuilt(f) && (!built || built[f] !== files[f]));
   if (stale.length) throw new StaleBuildError(stale);
 }
 

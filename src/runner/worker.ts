@@ -6,6 +6,8 @@
 // ignores SIGINT and stops its job when the parent says `abort`; when the parent goes (even by
 // kill -9) the IPC channel closes and the worker leaves, quietly.
 import { initBackend, type BackendChoice } from '../backend/index.js';
+import { fileURLToPath } from 'node:url';
+import { checkBuilt } from '../keys/build-manifest.js';
 import { artifactHash } from '../keys/recipe.js';
 import { readStageFiles } from '../keys/source-files.js';
 import type { Artifact } from '../sdk/stage.js';
@@ -19,6 +21,7 @@ process.on('SIGINT', () => undefined);
 process.on('disconnect', () => process.exit(0));
 
 const [cacheRoot, backendChoice] = process.argv.slice(2);
+const projectRoot = fileURLToPath(new URL('../../..', import.meta.url));
 /** A parent that is gone cannot be told anything: the disconnect handler ends this process. */
 const send = (m: WorkerMessage): void => {
   if (process.connected) process.send!(m, undefined, undefined, () => undefined);
@@ -33,6 +36,9 @@ const abort = new AbortController();
 async function runJob(id: number, job: StageJob): Promise<void> {
   const def = registry[job.parts.stage];
   if (!def) throw new Error(`unknown stage type ${job.parts.stage}`);
+  // This process runs dist/; the key's code part hashes the sources the parent saw (under vitest
+  // the parent runs the sources themselves): refuse unless dist/ was built from exactly those.
+  checkBuilt(projectRoot, job.parts.code);
   const inputs: Record<string, Artifact> = {};
   for (const [name, { entry, output }] of Object.entries(job.inputs)) {
     const hash = artifactHash(entry.outputs[output]);
