@@ -21,7 +21,10 @@ function stageTask(id: string, label: string, outcome: Outcome, events: StageEve
       if (tty) task.title = `${label}  waiting`;
       events.on(id, (e) => {
         if (e.type === 'start') task.title = `${label}  running  ${shortKey(e.key)}`;
-        if (e.type === 'wait') task.title = `${label}  waiting for ${e.holder}, which computes ${shortKey(e.key)}`;
+        if (e.type === 'wait') {
+          task.title = `${label}  waiting for ${e.holder}, which computes ${shortKey(e.key)}`;
+          task.output = `${id}: waiting for ${e.holder} (another run) to store ${shortKey(e.key)}`;
+        }
         if (e.type === 'recompute') task.output = `${id}: ${e.reason}`;
         if (e.type === 'hit') waited = Boolean(e.waited);
         if (e.type !== 'progress') return;

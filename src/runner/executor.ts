@@ -50,6 +50,7 @@ export class Executor {
     private readonly opts: ExecutorOptions,
   ) {
     this.leases = new Leases(cache.root);
+    this.leases.cleanDead(); // kill -9 leaves its leases behind
   }
 
   async runAll(): Promise<Map<string, StageOutcome>> {
@@ -110,7 +111,9 @@ export class Executor {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       if (this.opts.signal?.aborted && (isInterruption(error) || error.name === 'AbortError')) {
-        return { id, status: 'interrupted', key, ms: performance.now() - started, error: new Interrupted() };
+        // AbortError: stopped before computing (or while waiting for another run's lease).
+        const what = isInterruption(error) ? 'interrupted' : 'not started';
+        return { id, status: 'interrupted', key, ms: performance.now() - started, error: new Interrupted(what) };
       }
       this.emit({ type: 'fail', id, error });
       return { id, status: 'failed', key, ms: performance.now() - started, error };

@@ -95,7 +95,7 @@ export class WorkerPool {
   private async acquire(): Promise<Slot> {
     // The first job starts every worker: the others load their backend while it computes (in a
     // sweep, while the shared upstream stages run) instead of when their first job is waiting.
-    if (this.slots.length === 0) for (let i = 1; i < this.size; i++) this.start();
+    if (this.slots.length === 0) for (let i = 0; i < this.size; i++) this.start();
     for (;;) {
       const idle = this.slots.find((s) => !s.busy);
       if (idle) return idle;

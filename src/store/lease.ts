@@ -16,6 +16,7 @@ import { join } from 'node:path';
 const POLL_MS = 100;
 const REFRESH_MS = 5_000;
 const STALE_MS = 30_000;
+const UNWRITTEN_MS = 2_000;
 
 export interface Holder {
   pid: number;
@@ -74,6 +75,7 @@ export class Leases {
         if (!told) opts.onWait?.(holder);
         told = true;
       } else if (holder) this.takeOver(path, holder);
+      else if (this.unwritten(path)) this.takeOver(path, undefined);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
@@ -88,10 +90,23 @@ export class Leases {
     }
     try {
       writeSync(fd, JSON.stringify(me));
-    } finally {
+    } catch (err) {
       closeSync(fd);
+      rmSync(path, { force: true }); // an empty lease would name no holder
+      throw err;
     }
+    closeSync(fd);
     return true;
+  }
+
+  /** A lease file that names no holder well after it was made: its maker died between creating
+   * and writing it (a holder writes at once), so nobody will ever release it. */
+  private unwritten(path: string): boolean {
+    try {
+      return Date.now() - statSync(path).mtimeMs > UNWRITTEN_MS;
+    } catch {
+      return false;
+    }
   }
 
   private stale(path: string, holder: Holder): boolean {
@@ -106,7 +121,7 @@ export class Leases {
 
   /** Move a dead holder's lease aside, then check it was that lease that moved: between reading
    * and moving, another waiter may have taken over and a live lease stands there now. */
-  private takeOver(path: string, dead: Holder): void {
+  private takeOver(path: string, dead: Holder | undefined): void {
     const aside = `${path}.${process.pid}.stale`;
     try {
       renameSync(path, aside);
@@ -114,7 +129,7 @@ export class Leases {
       return; // someone else moved it
     }
     const moved = readHolder(aside);
-    const live = moved && (moved.pid !== dead.pid || moved.host !== dead.host || moved.started !== dead.started);
+    const live = moved && (!dead || moved.pid !== dead.pid || moved.host !== dead.host || moved.started !== dead.started);
     if (live) {
       // Put it back; link, unlike rename, never replaces a lease a third process made meanwhile
       // (then two hold the key and it is computed twice: wasted work, never a wrong entry).
@@ -160,7 +175,9 @@ export class Leases {
     for (const name of names) {
       const path = join(this.dir, name);
       const holder = readHolder(path);
-      if (name.endsWith('.stale') || (holder && holder.host === HOST && !holderAlive(holder))) {
+      // A `.stale` file is a takeover in progress unless it has been there a while.
+      const leftover = name.endsWith('.stale') && this.unwritten(path);
+      if (leftover || (holder && holder.host === HOST && !holderAlive(holder))) {
         rmSync(path, { force: true });
         removed++;
       }
