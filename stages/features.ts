@@ -2,7 +2,7 @@
 // seed's "visualizing features".
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
-import { asClassifier, asInverse, invert } from './shared/mlp.js';
+import { asClassifier, asInverse, expectInverseOf, invert } from './shared/mlp.js';
 import { tensorGrid } from 'mlpipe/sdk/pictures';
 
 export interface FeaturesParams {
@@ -45,16 +45,24 @@ export const features = defineStage<FeaturesParams>({
     const { scale, round } = ctx.params;
     const model = asClassifier(ctx.inputs.model);
     const inv = asInverse(ctx.inputs.inverse);
+    expectInverseOf('features', model, inv);
     const h2 = model.b2.shape[0];
     const raw = tf.tidy(() => invert(model, inv, tf.mul(tf.eye(h2), scale) as tf.Tensor2D));
-    const rounded = roundLikeNumpy(raw.dataSync() as Float32Array, round);
-    const images = tf.tensor2d(rounded, raw.shape as [number, number]);
-    raw.dispose();
-    await ctx.progress(1, 1);
-    return {
-      outputs: { images: { images } },
-      metrics: { count: h2 },
-      pictures: { features: tensorGrid(images) },
-    };
+    const shape = raw.shape as [number, number];
+    let rounded: Float32Array;
+    try {
+      rounded = roundLikeNumpy(raw.dataSync() as Float32Array, round);
+    } finally {
+      raw.dispose();
+    }
+    const images = tf.tensor2d(rounded, shape);
+    try {
+      const pictures = { features: tensorGrid(images) };
+      await ctx.progress(1, 1);
+      return { outputs: { images: { images } }, metrics: { count: h2 }, pictures };
+    } catch (err) {
+      images.dispose();
+      throw err;
+    }
   },
 });

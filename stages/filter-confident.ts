@@ -2,7 +2,7 @@
 // the classifier's confusions (the seed's `confidence > .8` mask).
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
-import { asClassifier, inChunks, logits } from './shared/mlp.js';
+import { asClassifier, expectPixels, inChunks, logits } from './shared/mlp.js';
 
 export interface FilterConfidentParams {
   threshold: number;
@@ -39,6 +39,7 @@ export const filterConfident = defineStage<FilterConfidentParams>({
     const { threshold, requireCorrect } = ctx.params;
     const model = asClassifier(ctx.inputs.model);
     const x = ctx.inputs.data.trainX as tf.Tensor2D;
+    expectPixels('filter-confident', model, x);
     const labels = ctx.inputs.data.trainY.dataSync();
     // One [n, 2] readback: column 0 the top probability, column 1 the predicted class.
     const both = inChunks(x, (c) => {

@@ -2,7 +2,8 @@
 // class, then project it back to pixels with the inverse (the seed's `generate`).
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
-import { asClassifier, asInverse, invert, logitsFromHidden } from './shared/mlp.js';
+import { asClassifier, asInverse, expectInverseOf, invert, logitsFromHidden } from './shared/mlp.js';
+import { CLASSES } from './shared/classes.js';
 import { tensorGrid } from 'mlpipe/sdk/pictures';
 
 export interface GenerateParams {
@@ -22,7 +23,7 @@ export const generate = defineStage<GenerateParams>({
     properties: {
       classes: {
         type: 'array',
-        items: { type: 'integer', minimum: 0, maximum: 9 },
+        items: { type: 'integer', minimum: 0, maximum: CLASSES - 1 },
         minItems: 1,
         maxItems: 100,
         default: [1, 2, 3, 4, 5, 6, 7, 8, 9],
@@ -39,6 +40,7 @@ export const generate = defineStage<GenerateParams>({
     const { classes, steps, learningRate } = ctx.params;
     const model = asClassifier(ctx.inputs.model);
     const inv = asInverse(ctx.inputs.inverse);
+    expectInverseOf('generate', model, inv);
     const n = classes.length;
     const nClasses = model.b.shape[0];
     const fake = tf.tidy(() => tf.variable(tf.zeros([n, model.b2.shape[0]]) as tf.Tensor2D));
@@ -52,19 +54,23 @@ export const generate = defineStage<GenerateParams>({
         await ctx.progress(step + 1, steps);
       }
       const images = tf.tidy(() => invert(model, inv, fake));
-      const picked = tf.tidy(() => tf.sum(tf.mul(probs(), targets), 1));
-      const confidence = Array.from(picked.dataSync());
-      picked.dispose();
-      if (confidence.some((c) => !Number.isFinite(c))) {
-        images.dispose();
-        throw new Error(`generate: the optimisation diverged (non-finite probabilities); the learning rate (${learningRate}) may be too high`);
+      try {
+        const picked = tf.tidy(() => tf.sum(tf.mul(probs(), targets), 1));
+        const confidence = Array.from(picked.dataSync());
+        picked.dispose();
+        if (confidence.some((c) => !Number.isFinite(c))) {
+          throw new Error(`generate: the optimisation diverged (non-finite probabilities); the learning rate (${learningRate}) may be too high`);
+        }
+        const pictures = { generate: tensorGrid(images, { cols: n }) };
+        return {
+          outputs: { images: { images, hidden: tf.clone(fake) } },
+          metrics: { confidence, minConfidence: Math.min(...confidence) },
+          pictures,
+        };
+      } catch (err) {
+        images.dispose(); // the diverged case, and any other failure
+        throw err;
       }
-      const hidden = tf.clone(fake);
-      return {
-        outputs: { images: { images, hidden } },
-        metrics: { confidence, minConfidence: Math.min(...confidence) },
-        pictures: { generate: tensorGrid(images, { cols: n }) },
-      };
     } finally {
       optimizer.dispose();
       fake.dispose();

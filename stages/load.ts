@@ -4,13 +4,16 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
-import { IMAGES_MAGIC, LABELS_MAGIC, parseIdx } from './shared/idx.js';
+import { CLASSES } from './shared/classes.js';
+import { IMAGES_MAGIC, type Idx, LABELS_MAGIC, parseIdx } from './shared/idx.js';
 
 export interface LoadParams {
   path: string;
   train: number;
   test: number;
   scale: boolean;
+  height: number;
+  width: number;
 }
 
 export const IDX_NAMES = {
@@ -37,27 +40,66 @@ export function defaultMnistDir(): string {
 
 const usesDefault = (p: LoadParams) => p.path === '';
 
-function split(
-  images: { path: string; bytes: Uint8Array },
-  labels: { path: string; bytes: Uint8Array },
-  want: number,
-  scale: boolean,
-  what: string,
-): { x: tf.Tensor2D; y: tf.Tensor1D } {
+interface Source {
+  path: string;
+  bytes: Uint8Array;
+}
+
+/** One split's images and labels, parsed and checked against the pipeline's expectations. */
+interface Split {
+  images: Idx;
+  labels: Idx;
+  want: number;
+  /** The images file and which split it is, for messages. */
+  path: string;
+  what: string;
+}
+
+const shapeOf = (img: Idx) => `${img.dims[1]}x${img.dims[2]}`;
+
+/** Parse one split and check it: images of the expected shape (`like`: the train split, whose
+ * shape the test split must share), one label in 0..CLASSES-1 per image. */
+function parseSplit(images: Source, labels: Source, p: LoadParams, want: number, what: string, like?: Source): Split {
   const img = parseIdx(images.bytes, images.path, IMAGES_MAGIC);
   const lab = parseIdx(labels.bytes, labels.path, LABELS_MAGIC);
   const n = img.dims[0];
+  if (img.dims[1] !== p.height || img.dims[2] !== p.width) {
+    throw new Error(
+      `${images.path}: expected ${p.height}x${p.width} images (height x width)${like ? `, as in ${like.path}` : ''}, got ${shapeOf(img)}; ` +
+        "set the load params height and width to the data set's image size (the rest of the pipeline follows it)",
+    );
+  }
   if (lab.dims[0] !== n) {
     throw new Error(`${images.path} has ${n} images but ${labels.path} has ${lab.dims[0]} labels`);
   }
-  if (want > n) throw new Error(`${what}: asked for ${want} samples but ${images.path} has only ${n}`);
-  const pixels = img.dims[1] * img.dims[2];
-  const x = new Float32Array(want * pixels);
+  const bad = lab.data.findIndex((l) => l >= CLASSES);
+  if (bad >= 0) {
+    throw new Error(`${labels.path}: label ${lab.data[bad]} at index ${bad} is outside 0..${CLASSES - 1} (the classifier has ${CLASSES} classes)`);
+  }
+  return { images: img, labels: lab, want, path: images.path, what };
+}
+
+function checkCount(s: Split): void {
+  const n = s.images.dims[0];
+  if (s.want > n) throw new Error(`${s.what}: asked for ${s.want} samples but ${s.path} has only ${n}`);
+}
+
+/** The first `want` samples as tensors: x [want, height*width] float32, y [want] int32. */
+function toTensors(s: Split, scale: boolean): { x: tf.Tensor2D; y: tf.Tensor1D } {
+  const pixels = s.images.dims[1] * s.images.dims[2];
+  const x = new Float32Array(s.want * pixels);
+  const data = s.images.data;
   // k / 255 exactly (not k * (1/255)): the cache stores such tensors as their bytes k (tensors/bytes.ts).
-  if (scale) for (let i = 0; i < x.length; i++) x[i] = img.data[i] / 255;
-  else x.set(img.data.subarray(0, x.length));
-  const y = Int32Array.from(lab.data.subarray(0, want));
-  return { x: tf.tensor2d(x, [want, pixels]), y: tf.tensor1d(y, 'int32') };
+  if (scale) for (let i = 0; i < x.length; i++) x[i] = data[i] / 255;
+  else x.set(data.subarray(0, x.length));
+  const y = Int32Array.from(s.labels.data.subarray(0, s.want));
+  const xt = tf.tensor2d(x, [s.want, pixels]);
+  try {
+    return { x: xt, y: tf.tensor1d(y, 'int32') };
+  } catch (err) {
+    xt.dispose(); // e.g. out of memory: nothing of this stage outlives its failure
+    throw err;
+  }
 }
 
 export const load = defineStage<LoadParams>({
@@ -79,6 +121,20 @@ export const load = defineStage<LoadParams>({
       train: { type: 'integer', minimum: 1, maximum: 10000000, default: 60000, description: 'use the first N training samples' },
       test: { type: 'integer', minimum: 1, maximum: 10000000, default: 10000, description: 'use the first N test samples' },
       scale: { type: 'boolean', default: true, description: 'scale pixels from 0..255 to [0, 1]' },
+      height: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 65536,
+        default: 28,
+        description: 'image height (rows) the pipeline expects; IDX images of another size are rejected',
+      },
+      width: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 65536,
+        default: 28,
+        description: 'image width (columns) the pipeline expects; IDX images of another size are rejected',
+      },
     },
   },
   inputs: {},
@@ -108,11 +164,16 @@ export const load = defineStage<LoadParams>({
       }
     }
     const f = ctx.files;
-    const train = split(f.trainImages, f.trainLabels, p.train, p.scale, 'train');
-    await ctx.progress(1, 2);
-    let test: ReturnType<typeof split>;
+    // Every check before the first tensor: bad data fails here, named, and nothing is cached.
+    const trainSplit = parseSplit(f.trainImages, f.trainLabels, p, p.train, 'train');
+    const testSplit = parseSplit(f.testImages, f.testLabels, p, p.test, 'test', f.trainImages);
+    checkCount(trainSplit);
+    checkCount(testSplit);
+    const train = toTensors(trainSplit, p.scale);
+    let test: ReturnType<typeof toTensors>;
     try {
-      test = split(f.testImages, f.testLabels, p.test, p.scale, 'test');
+      await ctx.progress(1, 2);
+      test = toTensors(testSplit, p.scale);
     } catch (err) {
       tf.dispose([train.x, train.y]);
       throw err;

