@@ -1,6 +1,7 @@
 // `pipeline cache ls|show|export|verify|gc` and `pipeline why`: look into the cache, take tensors
 // out of it, keep it healthy and small, and say why a stage would be recomputed.
-// Exit status: 0 ok, 1 verify found damage (it was repaired), 2 bad input (unknown key, bad option).
+// Exit status: 0 ok, 1 verify found damage (it was repaired) or the cache failed, 2 bad input
+// (unknown key, bad option).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -14,8 +15,8 @@ import { gcCache } from '../store/gc.js';
 import { encodeNpy } from '../store/npy.js';
 import { defaultCacheRoot, type CacheEntry, type RunCache } from '../store/run-cache.js';
 import type { RawTensor } from '../store/tensor-bytes.js';
-import { verifyCache } from '../store/verify.js';
-import { formatGc, formatList, formatShow, formatVerify, tensorPng } from './cache-view.js';
+import { problemCount, verifyCache } from '../store/verify.js';
+import { formatDamaged, formatGc, formatList, formatShow, formatVerify, tensorPng } from './cache-view.js';
 import { CACHE_HELP, configOptions, parsed, parseDuration, parseSize, positiveNumber, reportError, wholeNumber, type ConfigFlags } from './common.js';
 import { formatWhy } from './plan-view.js';
 
@@ -62,8 +63,9 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
     .option('--cache <dir>', CACHE_HELP)
     .action((flags: { stage?: string; pipeline?: string; json?: boolean; cache?: string }) =>
       withCache(flags.cache, async (c) => {
-        const { rows, total } = await listEntries(c, await stages(), { stage: flags.stage, pipeline: flags.pipeline });
-        console.log(flags.json ? JSON.stringify({ entries: rows, totalBytes: total }, null, 2) : formatList(rows, total));
+        const { rows, total, damaged } = await listEntries(c, await stages(), { stage: flags.stage, pipeline: flags.pipeline });
+        console.log(flags.json ? JSON.stringify({ entries: rows, totalBytes: total, damaged }, null, 2) : formatList(rows, total));
+        if (damaged.length && !flags.json) console.error(formatDamaged(damaged));
       }),
     );
 
@@ -113,15 +115,23 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
 
   cache
     .command('verify')
-    .description('re-hash every blob; delete corrupt ones and evict the entries that use a corrupt or missing blob (exit 1 when anything was found)')
+    .description(
+      're-hash every blob; delete corrupt ones, evict the entries that use a corrupt or missing blob and remove index rows that are not readable entries; ' +
+        'blobs that cannot be read (a folder in their place, no permission) are reported and left alone (exit 1 when anything was found)',
+    )
+    .option(
+      '--repair',
+      'also when the index itself is damaged (not SQLite, cannot be opened, fails its integrity check): move it aside to index.sqlite.damaged-TIME ' +
+        'and start an empty one; blobs are kept and `cache gc` removes the ones no entry uses (not while pipelines use this cache)',
+    )
     .option('--dry-run', 'report only, change nothing')
     .option('--json', 'print JSON for scripts')
     .option('--cache <dir>', CACHE_HELP)
-    .action((flags: { dryRun?: boolean; json?: boolean; cache?: string }) =>
+    .action((flags: { repair?: boolean; dryRun?: boolean; json?: boolean; cache?: string }) =>
       withCache(flags.cache, async (c) => {
-        const r = await verifyCache(c, { dryRun: flags.dryRun });
+        const r = await verifyCache(c, { dryRun: flags.dryRun, repair: flags.repair });
         console.log(flags.json ? JSON.stringify(r, null, 2) : formatVerify(r));
-        if (r.corrupt.length + r.missing.length > 0) process.exitCode = 1;
+        if (problemCount(r) > 0) process.exitCode = 1;
       }),
     );
 
@@ -145,7 +155,7 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
     program.command('why <file> [stage]').description('for each stage that would be computed, what differs from the nearest cached entry of that stage'),
   ).action(async (file: string, stage: string | undefined, flags: ConfigFlags) => {
     try {
-      const { graph, cache: c, backend } = await prepare({ file, registry: await stages(), set: flags.set, cacheRoot: flags.cache, backend: flags.backend });
+      const { graph, cache: c, backend } = await prepare({ file, registry: await stages(), set: flags.set, cacheRoot: flags.cache, backend: flags.backend }, true);
       try {
         if (stage && !graph.nodes.has(stage)) throw new UsageError(`no stage "${stage}" in ${graph.name} (stages: ${graph.order.join(', ')})`);
         const rows = (await planGraph(graph, c, backend, new Set())).filter((r) => !stage || r.id === stage);

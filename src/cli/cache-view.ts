@@ -8,7 +8,8 @@ import { encodePng } from '../render/png.js';
 import { numbersOf, type EntryDetails, type ListRow } from '../runner/inspect.js';
 import type { GcReport } from '../store/gc.js';
 import type { RawTensor } from '../store/tensor-bytes.js';
-import type { VerifyReport } from '../store/verify.js';
+import type { DamagedEntry } from '../store/index-store.js';
+import { problemCount, type VerifyReport } from '../store/verify.js';
 import { alignRows, count, humanSize, num, table, value, when } from './format.js';
 
 const params = (p: Record<string, unknown>): string =>
@@ -24,12 +25,22 @@ export function formatList(rows: ListRow[], total: number): string {
     r.stageId,
     r.pipeline,
     params(r.params),
-    humanSize(r.size) + (r.missingBlobs ? ` (${r.missingBlobs} missing)` : ''),
+    humanSize(r.size) + (r.missingBlobs ? ` (${r.missingBlobs} missing)` : '') + (r.unreadableBlobs ? ` (${r.unreadableBlobs} unreadable)` : ''),
     when(r.created),
     when(r.lastUsed),
   ]);
   const head = ['KEY', 'TYPE', 'STAGE', 'PIPELINE', 'PARAMS', 'SIZE', 'CREATED', 'LAST USED'];
   return `${table(head, body, ['SIZE'])}\n${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}, ${humanSize(total)} on disk`;
+}
+
+/** Index rows `ls` cannot show: said on stderr, so the table on stdout stays what scripts parse. */
+export function formatDamaged(damaged: DamagedEntry[]): string {
+  const lines = damaged.map((d) => `warning: cache entry ${shortKey(d.key)} is unreadable (${d.reason})`);
+  if (damaged.length)
+    lines.push(
+      `${count(damaged.length, 'unreadable entry', 'unreadable entries')} not listed; \`pipeline cache verify\` removes ${damaged.length === 1 ? 'it' : 'them'}`,
+    );
+  return lines.join('\n');
 }
 
 export function formatShow(d: EntryDetails): string {
@@ -92,18 +103,30 @@ export function formatShow(d: EntryDetails): string {
 
 export function formatVerify(r: VerifyReport): string {
   const users = (keys: string[]) => (keys.length ? `, used by ${keys.map(shortKey).join(' ')}` : ', unreferenced');
-  const lines = [
+  const lines: string[] = [];
+  if (r.index) {
+    const done = r.index.movedTo ? `moved it aside to ${r.index.movedTo} and started an empty index` : 'would move it aside and start an empty index (dry run)';
+    lines.push(`index ${r.index.location} ${r.index.problem}: ${done}; blobs are kept, \`pipeline cache gc\` removes the ones no entry uses`);
+  }
+  lines.push(
     ...r.corrupt.map((c) => `corrupt blob ${shortKey(c.hash)} (${c.reason})${users(c.usedBy)}`),
     ...r.missing.map((m) => `missing blob ${shortKey(m.hash)} (${m.reason})${users(m.usedBy)}`),
+    ...r.unreadable.map((u) => `unreadable blob ${shortKey(u.hash)} (${u.reason})${users(u.usedBy)}: left in place; fix or remove it by hand`),
+    ...r.damagedEntries.map((d) => `unreadable entry ${shortKey(d.key)} (${d.reason}): ${r.dryRun ? 'would remove' : 'removed'}`),
     ...r.evicted.map((e) => `${r.dryRun ? 'would evict' : 'evicted'} entry ${shortKey(e.key)} ${e.stageType} ${e.pipeline}/${e.stageId}`),
-  ];
-  const problems = r.corrupt.length + r.missing.length;
-  lines.push(
-    `checked ${r.blobs + r.corrupt.length} blobs (${humanSize(r.bytes)}) and ${r.entries} entries: ` +
-      (problems
-        ? `${problems} bad blob${problems === 1 ? '' : 's'}, ${r.evicted.length} entr${r.evicted.length === 1 ? 'y' : 'ies'} ${r.dryRun ? 'to evict (dry run)' : 'evicted; they will be recomputed'}`
-        : 'all intact'),
   );
+  const bad = r.corrupt.length + r.missing.length;
+  const found: string[] = [];
+  if (bad)
+    found.push(
+      `${bad} bad blob${bad === 1 ? '' : 's'}, ${count(r.evicted.length, 'entry', 'entries')} ${r.dryRun ? 'to evict (dry run)' : 'evicted; they will be recomputed'}`,
+    );
+  if (r.unreadable.length) found.push(`${count(r.unreadable.length, 'unreadable blob')} left in place`);
+  if (r.damagedEntries.length)
+    found.push(`${count(r.damagedEntries.length, 'unreadable entry', 'unreadable entries')} ${r.dryRun ? 'to remove (dry run)' : 'removed'}`);
+  if (r.index) found.push(r.index.movedTo ? 'the index was replaced' : 'the index is damaged');
+  const checked = r.blobs + r.corrupt.length + r.unreadable.length;
+  lines.push(`checked ${checked} blobs (${humanSize(r.bytes)}) and ${r.entries} entries: ${problemCount(r) ? found.join(', ') : 'all intact'}`);
   return lines.join('\n');
 }
 
@@ -119,6 +142,9 @@ export function formatGc(r: GcReport): string {
       `kept ${r.recent.count} unreferenced blob${r.recent.count === 1 ? '' : 's'} (${humanSize(r.recent.bytes)}) written since gc or a running save started`,
     );
   lines.push(`${r.dryRun ? 'would keep' : 'kept'} ${r.remaining.entries} entries, ${humanSize(r.remaining.bytes)}`);
+  for (const l of r.left) lines.push(`left ${l.path} in place: ${l.reason} (see \`pipeline cache verify\`)`);
+  if (r.damagedEntries)
+    lines.push(`${count(r.damagedEntries, 'unreadable index entry', 'unreadable index entries')} left alone; \`pipeline cache verify\` removes them`);
   return lines.join('\n');
 }
 

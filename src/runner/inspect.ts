@@ -7,7 +7,9 @@ import { UsageError } from '../config/index.js';
 import { shortKey } from '../keys/hash.js';
 import { artifactHash } from '../keys/recipe.js';
 import type { Registry } from '../sdk/stage.js';
+import { BlobReadError } from '../store/blob-store.js';
 import { entryBlobs, lastUseOf, type CacheEntry } from '../store/entry.js';
+import { DamagedEntryError, type DamagedEntry } from '../store/index-store.js';
 import { openExistingStore } from '../store/open.js';
 import type { RunCache } from '../store/run-cache.js';
 import { decodeStored, type RawTensor } from '../store/tensor-bytes.js';
@@ -53,30 +55,48 @@ export interface ListRow {
   /** Bytes on disk of the blobs the entry points at (a blob shared by two entries counts in both). */
   size: number;
   missingBlobs: number;
+  /** Blobs that are there but cannot be read (see `cache verify`). */
+  unreadableBlobs: number;
   created: string;
   lastUsed: string;
 }
 
-/** Matching entries, most recently used first, and the bytes their blobs take (each blob once). */
+/** A blob's size for display: undefined when missing, null when it cannot be read. */
+function sizeForList(cache: RunCache, hash: string): number | undefined | null {
+  try {
+    return cache.blobs.sizeOf(hash);
+  } catch (err) {
+    if (err instanceof BlobReadError) return null;
+    throw err;
+  }
+}
+
+/** Matching entries, most recently used first, the bytes their blobs take (each blob once), and
+ * the index rows that are not readable entries (not filtered: their stage is unknown). */
 export async function listEntries(
   cache: RunCache,
   registry: Registry,
   filter: { stage?: string; pipeline?: string } = {},
-): Promise<{ rows: ListRow[]; total: number }> {
+): Promise<{ rows: ListRow[]; total: number; damaged: DamagedEntry[] }> {
   const rows: ListRow[] = [];
   const seen = new Set<string>();
   let total = 0;
-  for (const e of await cache.index.all()) {
+  const { entries, damaged } = await cache.index.scan();
+  for (const e of entries) {
     const use = lastUseOf(e);
     if (filter.stage && e.stageType !== filter.stage && use.stageId !== filter.stage && e.stageId !== filter.stage) continue;
     if (filter.pipeline && use.pipeline !== filter.pipeline && e.pipeline !== filter.pipeline) continue;
     let size = 0;
     let missingBlobs = 0;
+    let unreadableBlobs = 0;
     for (const ref of entryBlobs(e)) {
-      const s = cache.blobs.sizeOf(ref.hash);
+      const s = sizeForList(cache, ref.hash);
       if (s === undefined) missingBlobs++;
-      else size += s;
-      if (s !== undefined && !seen.has(ref.hash)) total += s;
+      else if (s === null) unreadableBlobs++;
+      else {
+        size += s;
+        if (!seen.has(ref.hash)) total += s;
+      }
       seen.add(ref.hash);
     }
     rows.push({
@@ -87,12 +107,13 @@ export async function listEntries(
       params: nonDefaultParams(e, registry),
       size,
       missingBlobs,
+      unreadableBlobs,
       created: e.created,
       lastUsed: e.lastUsed,
     });
   }
   rows.sort((a, b) => b.lastUsed.localeCompare(a.lastUsed) || a.key.localeCompare(b.key));
-  return { rows, total };
+  return { rows, total, damaged };
 }
 
 /** A unique key prefix, or RUN-ID/STAGE (also PIPELINE/RUN-ID/STAGE) looked up in the run folders. */
@@ -100,8 +121,11 @@ export async function resolveEntry(cache: RunCache, ref: string, runsRoot = 'run
   if (ref.includes('/')) return resolveRunStage(cache, ref, runsRoot);
   const prefix = ref.toLowerCase();
   if (!/^[0-9a-f]+$/.test(prefix)) throw new UsageError(`"${ref}" is neither a cache key (hex) nor RUN-ID/STAGE`);
-  const all = await cache.index.all();
+  const { entries: all, damaged } = await cache.index.scan();
   const found = all.filter((e) => e.key.startsWith(prefix));
+  const unreadable = damaged.filter((d) => d.key.startsWith(prefix));
+  // Naming the unreadable row beats "no such entry" or picking the one readable match.
+  if (unreadable.length) throw new DamagedEntryError(unreadable[0].key, cache.index.location, unreadable[0].reason);
   if (found.length === 1) return found[0];
   if (found.length === 0) throw new UsageError(`no cache entry with key ${ref} (${all.length} entries; see \`pipeline cache ls\`)`);
   throw new AmbiguousKeyError(ref, found);
@@ -215,7 +239,7 @@ export async function describeEntry(cache: RunCache, entry: CacheEntry, registry
       return { name, blob: ref.hash };
     }
   });
-  const size = entryBlobs(entry).reduce((s, r) => s + (cache.blobs.sizeOf(r.hash) ?? 0), 0);
+  const size = entryBlobs(entry).reduce((s, r) => s + (sizeForList(cache, r.hash) ?? 0), 0);
   const nonDefault = Object.keys(nonDefaultParams(entry, registry));
   const props = paramProps(registry, entry.stageType) ?? {};
   const defaults = Object.fromEntries(nonDefault.filter((k) => props[k] && 'default' in props[k]).map((k) => [k, props[k].default]));

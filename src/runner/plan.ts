@@ -75,7 +75,7 @@ export interface PlanResult {
 
 /** What a run would compute, and why, without computing anything or recording a use. */
 export async function planPipeline(opts: CommonOptions): Promise<PlanResult> {
-  const { graph, sweep, force, cache, backend } = await prepare(opts);
+  const { graph, sweep, force, cache, backend } = await prepare(opts, true);
   try {
     const rows = await planGraph(graph, cache, backend, force);
     return { pipeline: graph.name, backend, cacheRoot: cache.root, variants: sweep?.variants.length, rows };

@@ -80,8 +80,9 @@ export interface Prepared {
   backend: string;
 }
 
-/** Everything up to, not including, computing: shared by run and plan. */
-export async function prepare(opts: CommonOptions): Promise<Prepared> {
+/** Everything up to, not including, computing: shared by run and plan (`lookOnly`: plan and
+ * why, which write nothing, accept a read-only cache). */
+export async function prepare(opts: CommonOptions, lookOnly = false): Promise<Prepared> {
   const registry = opts.registry ?? (await loadRegistry());
   const loaded = await loadConfig(opts.file, { registry, set: opts.set });
   let variants: Variant[] | undefined;
@@ -104,6 +105,7 @@ export async function prepare(opts: CommonOptions): Promise<Prepared> {
   for (const node of graph.nodes.values()) stageCode(node.def);
   const backend = await initBackend(opts.backend ?? loaded.config.backend);
   const cache = openStore(resolve(opts.cacheRoot ?? defaultCacheRoot()));
+  await cache.check({ readOnly: lookOnly });
   return { loaded, registry, graph, sweep, force, cache, backend };
 }
 

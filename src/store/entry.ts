@@ -41,3 +41,20 @@ export function entryBlobs(entry: CacheEntry): BlobRef[] {
 
 /** Where an entry was last used (older entries: where it was made). */
 export const lastUseOf = (e: CacheEntry): EntryUse => e.lastRun ?? { pipeline: e.pipeline, stageId: e.stageId };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRef = (v: unknown): boolean => isObject(v) && typeof v.hash === 'string' && typeof v.size === 'number';
+
+/** What makes a stored value unusable as the entry of `key`, or undefined when it is one. Every
+ * reader goes through the fields checked here; a row that fails them is reported, not read. */
+export function entryProblem(value: unknown, key: string): string | undefined {
+  if (!isObject(value)) return `not an entry (${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})`;
+  if (value.key !== key) return `its key field is ${JSON.stringify(value.key)?.slice(0, 20)}, not the row's key`;
+  for (const f of ['stageType', 'stageId', 'pipeline', 'created'] as const) if (typeof value[f] !== 'string') return `no ${f}`;
+  const parts = value.parts;
+  if (!isObject(parts) || typeof parts.stage !== 'string' || !isObject(parts.params)) return 'no key parts';
+  if (!isObject(value.outputs) || !Object.values(value.outputs).every((o) => isObject(o) && Object.values(o).every(isRef))) return 'bad outputs';
+  if (!isObject(value.pictures) || !Object.values(value.pictures).every(isRef)) return 'bad pictures';
+  if (!isObject(value.metrics) || !isObject(value.timings)) return 'no metrics or timings';
+  return undefined;
+}

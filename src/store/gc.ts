@@ -6,9 +6,15 @@
 // older than both gc's own start and the start of every save in progress (RunCache.save holds a
 // lease file in tmp/ for that long). A save that reuses an existing blob stamps its mtime, and gc
 // moves a blob aside and re-checks its mtime before deleting it, so that stamp is never lost.
+//
+// gc deletes only what it has read: a blob path it cannot stat, or that is not a regular file, is
+// left in place and reported (`cache verify` says more), and so is an index row that does not
+// read as an entry (verify removes it).
 import { mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { BlobReadError } from './blob-store.js';
+import { describeFsError, errnoOf } from './disk.js';
 import { entryBlobs, lastUseOf, type CacheEntry } from './entry.js';
 import { LEASE_SUFFIX, type RunCache } from './run-cache.js';
 import type { EntryRef } from './verify.js';
@@ -32,6 +38,10 @@ export interface GcReport {
   /** Unreferenced blobs left alone because a run may be about to reference them. */
   recent: { count: number; bytes: number };
   remaining: { entries: number; bytes: number };
+  /** Blob paths left in place because they could not be read or are not regular files. */
+  left: { path: string; reason: string }[];
+  /** Index rows that are not readable entries (`cache verify` removes them). */
+  damagedEntries: number;
   dryRun: boolean;
 }
 
@@ -98,8 +108,18 @@ export async function gcCache(cache: RunCache, opts: GcOptions = {}): Promise<Gc
   });
   for (const f of tmpFiles) if (f.name.endsWith(LEASE_SUFFIX) && started - f.mtime < staleMs) cutoff = Math.min(cutoff, f.mtime);
 
-  const sizeOf = (hash: string) => cache.blobs.sizeOf(hash) ?? 0;
-  const entries = await cache.index.all();
+  const left = new Map<string, string>();
+  // An unreadable blob counts as 0 bytes: --max-size then evicts less, never more.
+  const sizeOf = (hash: string) => {
+    try {
+      return cache.blobs.sizeOf(hash) ?? 0;
+    } catch (err) {
+      if (!(err instanceof BlobReadError)) throw err;
+      left.set(err.path, err.reason);
+      return 0;
+    }
+  };
+  const { entries, damaged } = await cache.index.scan();
   const evict = selectEvictions(entries, opts, sizeOf);
   const byKey = new Map(entries.map((e) => [e.key, e]));
   const evicted: GcReport['evicted'] = [...evict].map(([key, reason]) => {
@@ -118,7 +138,12 @@ export async function gcCache(cache: RunCache, opts: GcOptions = {}): Promise<Gc
     let st: ReturnType<typeof statSync>;
     try {
       st = statSync(path);
-    } catch {
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') left.set(path, describeFsError(err));
+      continue;
+    }
+    if (!st.isFile()) {
+      left.set(path, 'not a regular file');
       continue;
     }
     if (st.mtimeMs >= cutoff) {
@@ -144,7 +169,16 @@ export async function gcCache(cache: RunCache, opts: GcOptions = {}): Promise<Gc
   }
   let remainingBytes = 0;
   for (const h of referenced) remainingBytes += sizeOf(h);
-  return { evicted, blobs, tmp: tmpFreed, recent, remaining: { entries: live.length, bytes: remainingBytes }, dryRun: Boolean(opts.dryRun) };
+  return {
+    evicted,
+    blobs,
+    tmp: tmpFreed,
+    recent,
+    remaining: { entries: live.length, bytes: remainingBytes },
+    left: [...left].map(([path, reason]) => ({ path, reason })),
+    damagedEntries: damaged.length,
+    dryRun: Boolean(opts.dryRun),
+  };
 }
 
 /** Delete an unreferenced blob unless a save stamped it after gc looked: move it aside first, so

@@ -1,7 +1,10 @@
 // The run cache in one place: cache key -> stage result. Blobs are written before the index entry
 // that points at them, so a crash between the two leaves orphan blobs (gc takes them), never an
-// entry with missing outputs. An entry whose blobs are missing or altered is dropped, not used.
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+// entry with missing outputs. An entry whose blobs are missing or altered is dropped, not used;
+// one whose blobs cannot be read (BlobReadError), or whose index row is unreadable
+// (DamagedEntryError), is an error: dropping it would lose a result that may be fine, or hide
+// damage that may be wider than one row.
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +13,7 @@ import { rawToTensor, tensorToRaw, type RawTensor } from './tensor-bytes.js';
 import type { KeyParts } from '../keys/recipe.js';
 import { CorruptBlobError, type BlobRef, type BlobStore } from './blob-store.js';
 import { DirBlobStore } from './dir-blobs.js';
+import { CacheIOError, makeDir, probeWritable } from './disk.js';
 import type { CacheEntry, EntryUse } from './entry.js';
 import type { IndexStore } from './index-store.js';
 import { SqliteIndex } from './sqlite-index.js';
@@ -49,6 +53,24 @@ export class RunCache<Blobs extends BlobStore = BlobStore> {
     return new RunCache(root, new SqliteIndex(root), new DirBlobStore(root));
   }
 
+  /** Fails, naming the path, when this cache cannot take a run's results: a folder it writes to
+   * is read-only or full, or the index does not open or fails its integrity check. Called before
+   * anything computes; `readOnly` (plan, why: they only look) checks the index alone. The cache
+   * is closed when it fails: the caller cannot use it. */
+  async check(opts: { readOnly?: boolean } = {}): Promise<void> {
+    try {
+      if (!opts.readOnly) {
+        probeWritable(this.root);
+        probeWritable(join(this.root, 'tmp'));
+        this.blobs.check();
+      }
+      await this.index.check();
+    } catch (err) {
+      await this.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** The entry for `key` if every blob it names is present at its recorded size (and its pictures
    * intact), and records the use (lastUsed, and lastRun when `use` says where). Tensor blobs are
    * re-hashed when read (see loadArtifact), so a hit whose outputs no stage of this run needs costs
@@ -62,8 +84,12 @@ export class RunCache<Blobs extends BlobStore = BlobStore> {
     return entry;
   }
 
-  /** lookup without recording a use: for `plan` and `why`, which only look. A damaged entry is
-   * still dropped. */
+  /** lookup without recording a use: for `plan` and `why`, which only look. An entry with a
+   * missing or corrupt blob is still dropped.
+   *
+   * An unreadable index row throws (DamagedEntryError) rather than counting as a miss: the store
+   * has no way to warn that reaches the user (a run shows only executor events), and recomputing
+   * over the row would hide what wrote it. `cache verify` lists and removes such rows. */
   async peek(key: string): Promise<CacheEntry | undefined> {
     const entry = await this.index.get(key);
     if (!entry) return undefined;
@@ -117,9 +143,13 @@ export class RunCache<Blobs extends BlobStore = BlobStore> {
   }
 
   private takeLease(): string {
-    mkdirSync(join(this.root, 'tmp'), { recursive: true });
     const path = join(this.root, 'tmp', `save-${process.pid}-${randomBytes(4).toString('hex')}${LEASE_SUFFIX}`);
-    closeSync(openSync(path, 'w'));
+    try {
+      makeDir(join(this.root, 'tmp'));
+      closeSync(openSync(path, 'w'));
+    } catch (err) {
+      throw new CacheIOError(path, 'cannot start saving to the cache: cannot create', err);
+    }
     return path;
   }
 
