@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { BlobReadError, CorruptBlobError, type BlobFile, type BlobRef, type BlobStore } from './blob-store.js';
 import { CacheIOError, describeFsError, errnoOf, makeDir, probeWritable } from './disk.js';
+import { OWNER } from './owner.js';
 import type { RawTensor, StoredDtype } from './tensor-bytes.js';
 
 const MAGIC = 'PLTB1\n';
@@ -50,7 +51,7 @@ export class DirBlobStore implements BlobStore {
     const size = header.length + raw.bytes.byteLength;
     const dest = this.path(hash);
     if (this.sizeOf(hash) === size) return { hash, size };
-    const tmp = join(this.root, 'tmp', `${hash}.${randomBytes(4).toString('hex')}`);
+    const tmp = join(this.root, 'tmp', `${hash}.${OWNER}.${randomBytes(4).toString('hex')}`);
     let fd: number | undefined;
     try {
       makeDir(dirname(tmp));

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { BlobReadError } from './blob-store.js';
 import { describeFsError, errnoOf } from './disk.js';
 import { entryBlobs, lastUseOf, type CacheEntry } from './entry.js';
+import { madeByDeadProcess, OWNER } from './owner.js';
 import { LEASE_SUFFIX, type RunCache } from './run-cache.js';
 import type { EntryRef } from './verify.js';
 
@@ -92,7 +93,7 @@ export async function gcCache(cache: RunCache, opts: GcOptions = {}): Promise<Gc
   const tmp = join(cache.root, 'tmp');
   mkdirSync(tmp, { recursive: true });
   // gc's start on the filesystem's own clock, the clock blob mtimes are stamped with.
-  const marker = join(tmp, `gc-${process.pid}-${randomBytes(4).toString('hex')}.start`);
+  const marker = join(tmp, `gc${OWNER}.${randomBytes(4).toString('hex')}.start`);
   closeSync(openSync(marker, 'w'));
   const started = statSync(marker).mtimeMs;
   rmSync(marker, { force: true });
@@ -106,7 +107,8 @@ export async function gcCache(cache: RunCache, opts: GcOptions = {}): Promise<Gc
       return [];
     }
   });
-  for (const f of tmpFiles) if (f.name.endsWith(LEASE_SUFFIX) && started - f.mtime < staleMs) cutoff = Math.min(cutoff, f.mtime);
+  // A lease of a process that is gone (kill -9 mid-save) protects nothing.
+  for (const f of tmpFiles) if (f.name.endsWith(LEASE_SUFFIX) && started - f.mtime < staleMs && !madeByDeadProcess(f.name)) cutoff = Math.min(cutoff, f.mtime);
 
   const left = new Map<string, string>();
   // An unreadable blob counts as 0 bytes: --max-size then evicts less, never more.
@@ -161,8 +163,9 @@ export async function gcCache(cache: RunCache, opts: GcOptions = {}): Promise<Gc
   for (const f of tmpFiles) {
     const lease = f.name.endsWith(LEASE_SUFFIX);
     // Another gc's blob in transit: it decides that blob's fate (rename sets ctime).
-    const inTransit = f.name.startsWith('gc-') && started - f.ctime < staleMs;
-    if (inTransit || (lease ? started - f.mtime < staleMs : f.mtime >= cutoff)) continue;
+    const inTransit = f.name.startsWith('gc@') && started - f.ctime < staleMs;
+    const kept = inTransit || (lease ? started - f.mtime < staleMs : f.mtime >= cutoff);
+    if (kept && !madeByDeadProcess(f.name)) continue;
     if (!opts.dryRun) rmSync(f.path, { force: true });
     tmpFreed.count++;
     tmpFreed.bytes += f.size;
@@ -184,7 +187,7 @@ export async function gcCache(cache: RunCache, opts: GcOptions = {}): Promise<Gc
 /** Delete an unreferenced blob unless a save stamped it after gc looked: move it aside first, so
  * a stamp can no longer land on it unseen, then look at its mtime again. Returns bytes freed. */
 function takeBlob(path: string, tmp: string, cutoff: number): number | undefined {
-  const aside = join(tmp, `gc-${process.pid}-${randomBytes(6).toString('hex')}.blob`);
+  const aside = join(tmp, `gc${OWNER}.${randomBytes(6).toString('hex')}.blob`);
   try {
     renameSync(path, aside);
   } catch {

@@ -16,6 +16,7 @@ import { DirBlobStore } from './dir-blobs.js';
 import { CacheIOError, makeDir, probeWritable } from './disk.js';
 import type { CacheEntry, EntryUse } from './entry.js';
 import type { IndexStore } from './index-store.js';
+import { OWNER, removeDeadProcessFiles } from './owner.js';
 import { SqliteIndex } from './sqlite-index.js';
 
 export { CorruptBlobError };
@@ -62,6 +63,7 @@ export class RunCache<Blobs extends BlobStore = BlobStore> {
       if (!opts.readOnly) {
         probeWritable(this.root);
         probeWritable(join(this.root, 'tmp'));
+        removeDeadProcessFiles(join(this.root, 'tmp')); // what a kill -9 left mid-save
         this.blobs.check();
       }
       await this.index.check();
@@ -143,7 +145,7 @@ export class RunCache<Blobs extends BlobStore = BlobStore> {
   }
 
   private takeLease(): string {
-    const path = join(this.root, 'tmp', `save-${process.pid}-${randomBytes(4).toString('hex')}${LEASE_SUFFIX}`);
+    const path = join(this.root, 'tmp', `save${OWNER}.${randomBytes(4).toString('hex')}${LEASE_SUFFIX}`);
     try {
       makeDir(join(this.root, 'tmp'));
       closeSync(openSync(path, 'w'));
