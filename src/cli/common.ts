@@ -80,7 +80,9 @@ export function configOptions(cmd: Command): Command {
 export function reportError(err: unknown): number {
   if (err instanceof ConfigErrors) {
     for (const e of err.errors) console.error(formatError(e));
-    console.error(`${err.errors.length} problem${err.errors.length === 1 ? '' : 's'} found; nothing was run.`);
+    // A capped list ends in an "... and N more" line that stands for N problems.
+    const total = err.errors.reduce((n, e) => n + (e.omitted ?? 1), 0);
+    console.error(`${total} problem${total === 1 ? '' : 's'} found; nothing was run.`);
     return 2;
   }
   if (err instanceof AmbiguousKeyError) {

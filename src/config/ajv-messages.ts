@@ -3,8 +3,9 @@
 import type { ErrorObject } from 'ajv';
 import type { ConfigError, Position } from './errors.js';
 import type { OriginMap } from './origins.js';
+import { MAX_STAGES, NAME_RULE } from './limits.js';
 import { DIRECTIVE_KEYS } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, listNames } from './suggest.js';
 
 export function decodePointer(pointer: string): string[] {
   if (pointer === '') return [];
@@ -31,12 +32,15 @@ function label(path: string[]): string {
 }
 
 function show(v: unknown): string {
+  // A megabyte of text is not worth repeating in a message.
+  if (typeof v === 'string' && v.length > 100) return `${JSON.stringify(v.slice(0, 80))}... (${v.length} characters)`;
   return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
 }
 
 /** `string "abc"`, `number 1.5`, `array`, ... : the type as the schema names it, then the value. */
 function describe(v: unknown): string {
   if (v === null) return 'null';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (not a finite number)`;
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'object') return 'object';
   return `${typeof v} ${show(v)}`;
@@ -66,7 +70,7 @@ function unknownKey(e: ErrorObject, path: string[], ctx: Ctx): ConfigError {
   } else if (path[0] === 'stages' && path.length === 2) {
     message = `unknown key "${prop}" in stage "${path[1]}"; allowed: ${known.join(', ')}${didYouMean(prop, known)}`;
   } else if (path[0] === 'stages' && path.length === 3 && path[2] === 'with') {
-    const hint = didYouMean(prop, known) || (known.length ? `; params: ${known.join(', ')}` : '; it takes no params');
+    const hint = didYouMean(prop, known) || (known.length ? `; params: ${listNames(known)}` : '; it takes no params');
     message = `unknown param "${prop}" for stage "${path[1]}" (${stageType(ctx, path[1])})${hint}`;
   } else {
     message = `unknown key "${prop}" in ${label(path)}${didYouMean(prop, known)}`;
@@ -127,6 +131,14 @@ function toConfigError(e: ErrorObject, ctx: Ctx): ConfigError | undefined {
     }
     case 'minProperties':
       if (path.length === 1 && path[0] === 'stages') return at(valuePos, 'stages: a pipeline needs at least one stage');
+      break;
+    case 'maxProperties':
+      if (path.length === 1 && path[0] === 'stages')
+        return at(valuePos, `stages: a pipeline may have at most ${MAX_STAGES} stages, got ${Object.keys(e.data as object).length}`);
+      break;
+    case 'pattern':
+    case 'maxLength':
+      if (path.length === 1 && path[0] === 'name') return at(valuePos, `name ${show(e.data)} cannot be a folder name: ${NAME_RULE}`);
       break;
   }
   const got = e.data !== null && typeof e.data === 'object' ? '' : `, got ${show(e.data)}`;

@@ -1,7 +1,6 @@
 // The config layer's entry point: file -> extends chain merged -> set blocks -> --set args ->
 // one validation pass. Throws ConfigErrors listing every problem, each at FILE:LINE:COL.
 import * as path from 'node:path';
-import { parse as parseYamlValue } from 'yaml';
 import type { Registry } from '../sdk/stage.js';
 import { ConfigErrors, SET_ARG_PREFIX } from './errors.js';
 import type { ConfigError, Position } from './errors.js';
@@ -10,8 +9,9 @@ import type { LoadState } from './layers.js';
 import { applySetEntries } from './merge.js';
 import type { SetEntry } from './merge.js';
 import type { OriginMap, Path, Tracked } from './origins.js';
+import { reservedMessage, reservedSegment } from './limits.js';
+import { plainValue } from './to-plain.js';
 import { validateMerged } from './validate.js';
-import { cleanMessage } from './yaml-source.js';
 import type { PipelineConfig } from './types.js';
 
 export type { StageConfig, PipelineConfig } from './types.js';
@@ -24,6 +24,8 @@ export { applySetEntries } from './merge.js';
 export { unsweepable, validateMerged } from './validate.js';
 export { resolveSetPath } from './set-paths.js';
 export { parseRef, type Ref } from './references.js';
+export { DEFAULT_MAX_VARIANTS, MAX_VARIANTS_ENV, maxVariants, reservedMessage, reservedSegment } from './limits.js';
+export { plainValue } from './to-plain.js';
 
 export interface LoadedConfig {
   /** Validated, defaults applied, plain JSON. */
@@ -43,13 +45,12 @@ export function parseSetArg(arg: string): SetEntry | ConfigError {
   const pos: Position = { file: SET_ARG_PREFIX + arg };
   const eq = arg.indexOf('=');
   if (eq <= 0) return { ...pos, message: 'expected PATH=VALUE, e.g. confident.threshold=0.9' };
-  let value: unknown;
-  try {
-    value = parseYamlValue(arg.slice(eq + 1));
-  } catch (err) {
-    return { ...pos, message: `cannot read the value as YAML: ${cleanMessage((err as Error).message)}` };
-  }
-  return { path: arg.slice(0, eq).trim(), value: value ?? null, origin: { value: pos, key: pos } };
+  const dotted = arg.slice(0, eq).trim();
+  const reserved = reservedSegment(dotted);
+  if (reserved !== undefined) return { ...pos, message: reservedMessage(dotted, reserved) };
+  const read = plainValue(pos.file, arg.slice(eq + 1));
+  if ('error' in read) return { ...pos, message: read.syntax ? `cannot read the value as YAML: ${read.error}` : read.error };
+  return { path: dotted, value: read.value ?? null, origin: { value: pos, key: pos } };
 }
 
 function fromTracked(tracked: Tracked, registry: Registry, files: string[], errors: ConfigError[], setArgs: string[]): LoadedConfig {
@@ -68,7 +69,7 @@ function fromTracked(tracked: Tracked, registry: Registry, files: string[], erro
 }
 
 export async function loadConfig(file: string, opts: { registry: Registry; set?: string[] }): Promise<LoadedConfig> {
-  const st: LoadState = { errors: [], files: [], fatal: false };
+  const st: LoadState = { errors: [], files: [], fatal: false, bytes: 0 };
   const tracked = await loadLayer(path.resolve(file), [], st);
   if (!tracked || st.fatal) throw new ConfigErrors(st.errors, st.files);
   // Command-line overrides come last: they win over every file.

@@ -4,14 +4,17 @@
 // file's keys deep-merge over it, then the file's `set:` entries apply. So a parent's `set:`
 // is just part of what the parent says, and a child can override it by writing the value.
 import * as path from 'node:path';
-import { isMap, isScalar } from 'yaml';
+import { isMap } from 'yaml';
 import type { ConfigError, Position } from './errors.js';
+import { isObject } from './json.js';
+import { MAX_EXTENDS, MAX_FILE_BYTES } from './limits.js';
 import { applySetEntries, mergeTracked } from './merge.js';
 import type { SetEntry } from './merge.js';
 import { OriginMap } from './origins.js';
-import type { Tracked } from './origins.js';
-import { parseYaml, posOf, readText, toPlain } from './yaml-source.js';
-import type { YamlSource } from './yaml-source.js';
+import type { NodeOrigin, Tracked } from './origins.js';
+import { readText } from './read-file.js';
+import { toPlain } from './to-plain.js';
+import { parseYaml, posOf } from './yaml-source.js';
 
 export interface LoadState {
   errors: ConfigError[];
@@ -20,6 +23,8 @@ export interface LoadState {
   /** A file could not be read or parsed: the merged config would be incomplete, so nothing is
    * validated (it would only add misleading errors). */
   fatal: boolean;
+  /** Bytes read so far: the files of one chain share MAX_FILE_BYTES. */
+  bytes: number;
 }
 
 interface ExtendsRef {
@@ -28,33 +33,31 @@ interface ExtendsRef {
 }
 
 export async function loadLayer(file: string, chain: string[], st: LoadState, ref?: ExtendsRef): Promise<Tracked | undefined> {
-  const fail = (e: ConfigError): undefined => {
-    st.errors.push(e);
+  const fail = (...errors: ConfigError[]): undefined => {
+    st.errors.push(...errors);
     st.fatal = true;
     return undefined;
   };
-  const read = await readText(file);
+  const read = await readText(file, MAX_FILE_BYTES - st.bytes);
   if (!read.ok) {
     return fail(ref ? { ...ref.pos, message: `extends: cannot read ${ref.raw}${read.reason}` } : { file, message: `cannot read${read.reason}` });
   }
   st.files.push(file);
+  st.bytes += read.bytes;
   const parsed = parseYaml(file, read.text);
-  if (!parsed.source) {
-    st.errors.push(...parsed.errors);
-    st.fatal = true;
-    return undefined;
-  }
+  if (!parsed.source) return fail(...parsed.errors);
   const src = parsed.source;
   const root = src.doc.contents;
   if (root !== null && !isMap(root)) {
     return fail({ ...posOf(src, root), message: 'a pipeline file must be a map of keys (name, stages, ...)' });
   }
   const origins = new OriginMap();
-  const value = (root === null ? {} : toPlain(src, root, [], origins)) as Record<string, unknown>;
+  const plain = root === null ? { value: {}, errors: [] } : toPlain(src, root, [], origins);
+  if (plain.errors.length > 0) return fail(...plain.errors);
   if (root === null) origins.set([], { value: { file, line: 1, col: 1 } });
-  const own: Tracked = { value, origins };
+  const own: Tracked = { value: plain.value as Record<string, unknown>, origins };
 
-  const setEntries = takeSetBlock(src, own, st);
+  const setEntries = takeSetBlock(own, st);
   let merged = own;
   const ext = take(own, 'extends');
   if (ext !== undefined) {
@@ -68,6 +71,7 @@ export async function loadLayer(file: string, chain: string[], st: LoadState, re
       const names = [...loop.slice(loop.indexOf(parentFile)), parentFile].map((f) => path.basename(f));
       return fail({ ...pos, message: `extends: cycle ${names.join(' -> ')}` });
     }
+    if (loop.length >= MAX_EXTENDS) return fail({ ...pos, message: `extends: a chain of more than ${MAX_EXTENDS} files is not allowed` });
     const parent = await loadLayer(parentFile, loop, st, { pos, raw: ext.value });
     if (!parent) return undefined;
     merged = mergeTracked(parent, own);
@@ -77,33 +81,28 @@ export async function loadLayer(file: string, chain: string[], st: LoadState, re
 }
 
 /** Removes a directive key from the file's own config; it is not part of the pipeline. */
-function take(t: Tracked, key: string): { value: unknown; origin: NonNullable<ReturnType<OriginMap['getExact']>> } | undefined {
+function take(t: Tracked, key: string): { value: unknown; origin: NodeOrigin; origins: OriginMap } | undefined {
   if (!Object.hasOwn(t.value, key)) return undefined;
   const value = t.value[key];
   const origin = t.origins.getExact([key])!;
+  const origins = t.origins.subtree([key]);
   delete t.value[key];
   t.origins.deleteUnder([key]);
-  return { value, origin };
+  return { value, origin, origins };
 }
 
 /** The `set:` block as override entries, each with the positions of its key and value. */
-function takeSetBlock(src: YamlSource, own: Tracked, st: LoadState): SetEntry[] {
+function takeSetBlock(own: Tracked, st: LoadState): SetEntry[] {
   const taken = take(own, 'set');
   if (taken === undefined || taken.value === null) return [];
-  const node = isMap(src.doc.contents) ? src.doc.contents.get('set', true) : undefined;
-  if (!isMap(node)) {
+  if (!isObject(taken.value)) {
     st.errors.push({ ...taken.origin.value, message: 'set: expected a map of STAGE.PARAM: value' });
     return [];
   }
-  return node.items.map((pair) => {
-    const key = posOf(src, pair.key as never);
-    const valueOrigins = new OriginMap();
-    const value = pair.value == null ? null : toPlain(src, pair.value, [], valueOrigins, key);
-    return {
-      path: isScalar(pair.key) ? String(pair.key.value) : String(pair.key),
-      value,
-      origin: { value: pair.value == null ? key : posOf(src, pair.value as never), key },
-      valueOrigins,
-    };
-  });
+  return Object.keys(taken.value).map((key) => ({
+    path: key,
+    value: (taken.value as Record<string, unknown>)[key],
+    origin: taken.origins.getExact([key])!,
+    valueOrigins: taken.origins.subtree([key]),
+  }));
 }

@@ -1,5 +1,7 @@
 // Where each value of a merged config was written. The merged config itself is plain JSON (it
-// gets hashed for cache keys), so positions live beside it, keyed by the value's path.
+// gets hashed for cache keys), so positions live beside it, in a tree shaped like the value:
+// replacing or copying the part below a path costs the size of that part, not of the whole map,
+// so a config with tens of thousands of keys still merges in linear time.
 import type { Position } from './errors.js';
 
 export type Path = (string | number)[];
@@ -11,28 +13,71 @@ export interface NodeOrigin {
   key?: Position;
 }
 
-const encode = (path: Path): string => path.map(String).join('\u0000');
+interface Entry {
+  origin?: NodeOrigin;
+  kids?: Map<string, Entry>;
+}
+
+/** Origins are immutable values, so a copy shares them and copies only the tree. */
+function copyInto(dst: Entry, src: Entry): void {
+  if (src.origin) dst.origin = src.origin;
+  if (!src.kids) return;
+  dst.kids ??= new Map();
+  for (const [k, kid] of src.kids) {
+    let d = dst.kids.get(k);
+    if (!d) {
+      d = {};
+      dst.kids.set(k, d);
+    }
+    copyInto(d, kid);
+  }
+}
+
+function copyOf(e: Entry): Entry {
+  const out: Entry = {};
+  copyInto(out, e);
+  return out;
+}
 
 export class OriginMap {
-  private readonly map = new Map<string, NodeOrigin>();
+  private root: Entry = {};
+
+  private find(path: Path, create: boolean): Entry | undefined {
+    let e: Entry = this.root;
+    for (const seg of path) {
+      const k = String(seg);
+      let next = e.kids?.get(k);
+      if (!next) {
+        if (!create) return undefined;
+        next = {};
+        e.kids ??= new Map();
+        e.kids.set(k, next);
+      }
+      e = next;
+    }
+    return e;
+  }
 
   set(path: Path, origin: NodeOrigin): void {
-    this.map.set(encode(path), origin);
+    this.find(path, true)!.origin = origin;
   }
 
   /** The exact entry, without falling back to an enclosing value. */
   getExact(path: Path): NodeOrigin | undefined {
-    return this.map.get(encode(path));
+    return this.find(path, false)?.origin;
   }
 
   /** The entry for `path`, or for its nearest ancestor: values filled in by defaults, or built
    * from a `--set` value, are then shown where their enclosing value was written. */
   get(path: Path): NodeOrigin | undefined {
-    for (let n = path.length; n >= 0; n--) {
-      const o = this.map.get(encode(path.slice(0, n)));
-      if (o) return o;
+    let e: Entry | undefined = this.root;
+    let found = e.origin;
+    for (const seg of path) {
+      e = e.kids?.get(String(seg));
+      if (!e) break;
+      if (e.origin) found = e.origin;
     }
-    return undefined;
+    return found;
   }
 
   valuePos(path: Path): Position | undefined {
@@ -47,41 +92,35 @@ export class OriginMap {
 
   /** Forget `path` and everything below it: the value there is being replaced. */
   deleteUnder(path: Path): void {
-    const p = encode(path);
-    for (const k of [...this.map.keys()]) {
-      if (k === p || k.startsWith(`${p}\u0000`) || p === '') this.map.delete(k);
+    if (path.length === 0) {
+      this.root = {};
+      return;
     }
+    this.find(path.slice(0, -1), false)?.kids?.delete(String(path[path.length - 1]));
   }
 
   /** Copy `path` and everything below it from another map. */
   copyUnder(from: OriginMap, path: Path): void {
-    const p = encode(path);
-    for (const [k, v] of from.map) {
-      if (k === p || k.startsWith(`${p}\u0000`) || p === '') this.map.set(k, v);
-    }
+    const src = from.find(path, false);
+    if (src) copyInto(this.find(path, true)!, src);
   }
 
   /** Copy every entry of `from` (recorded relative to the empty path) to below `prefix`. */
   graft(prefix: Path, from: OriginMap): void {
-    const p = encode(prefix);
-    for (const [k, v] of from.map) this.map.set(k === '' ? p : p === '' ? k : `${p}\u0000${k}`, v);
+    copyInto(this.find(prefix, true)!, from.root);
   }
 
   /** The entries at and below `path`, re-keyed relative to it (the inverse of `graft`). */
   subtree(path: Path): OriginMap {
-    const p = encode(path);
     const out = new OriginMap();
-    for (const [k, v] of this.map) {
-      if (p === '') out.map.set(k, v);
-      else if (k === p) out.map.set('', v);
-      else if (k.startsWith(`${p}\u0000`)) out.map.set(k.slice(p.length + 1), v);
-    }
+    const src = this.find(path, false);
+    if (src) out.root = copyOf(src);
     return out;
   }
 
   clone(): OriginMap {
     const c = new OriginMap();
-    for (const [k, v] of this.map) c.map.set(k, v);
+    c.root = copyOf(this.root);
     return c;
   }
 }

@@ -5,14 +5,14 @@ import type { Registry, StageDef } from '../sdk/stage.js';
 import type { ConfigError, Position } from './errors.js';
 import { isObject } from './json.js';
 import type { OriginMap } from './origins.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, listNames } from './suggest.js';
 
 interface Edge {
   to: string;
   pos: Position | undefined;
 }
 
-const list = (names: string[]): string => names.join(', ');
+const list = (names: string[]): string => listNames(names);
 
 /** An input reference as written: `stage` (that stage's first declared output) or
  * `stage.output`. */
@@ -88,26 +88,45 @@ export function checkReferences(config: Record<string, unknown>, registry: Regis
 }
 
 /** Depth-first search; every edge back into the current path closes a cycle, reported at the
- * input that closes it. */
+ * input that closes it. Iterative, with the path indexed, so a chain of many stages neither
+ * overflows the stack nor costs a scan of the path per edge. */
 function findCycles(ids: string[], edges: Map<string, Edge[]>): ConfigError[] {
   const errors: ConfigError[] = [];
-  const state = new Map<string, 'active' | 'done'>();
-  const stack: string[] = [];
-  const visit = (id: string): void => {
-    state.set(id, 'active');
-    stack.push(id);
-    for (const edge of edges.get(id) ?? []) {
-      const s = state.get(edge.to);
-      if (s === 'active') {
-        const cycle = [...stack.slice(stack.indexOf(edge.to)), edge.to];
-        errors.push({ ...(edge.pos ?? { file: '<config>' }), message: `cycle: ${cycle.join(' -> ')}` });
-      } else if (s === undefined) {
-        visit(edge.to);
+  const done = new Set<string>();
+  const onPath = new Map<string, number>(); // stage -> its index in `path`
+  const path: string[] = [];
+  const frames: { id: string; next: number }[] = [];
+  const enter = (id: string): void => {
+    onPath.set(id, path.length);
+    path.push(id);
+    frames.push({ id, next: 0 });
+  };
+  for (const start of ids) {
+    if (done.has(start)) continue;
+    enter(start);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1];
+      const edge = (edges.get(frame.id) ?? [])[frame.next++];
+      if (edge === undefined) {
+        frames.pop();
+        path.pop();
+        onPath.delete(frame.id);
+        done.add(frame.id);
+        continue;
+      }
+      const i = onPath.get(edge.to);
+      if (i !== undefined) {
+        // A cycle through thousands of stages is shown by its ends (and not copied per edge).
+        const len = path.length - i + 1;
+        const shown =
+          len <= 12
+            ? [...path.slice(i), edge.to].join(' -> ')
+            : `${path.slice(i, i + 6).join(' -> ')} -> ... (${len - 8} more) -> ${path[path.length - 1]} -> ${edge.to}`;
+        errors.push({ ...(edge.pos ?? { file: '<config>' }), message: `cycle: ${shown}` });
+      } else if (!done.has(edge.to)) {
+        enter(edge.to);
       }
     }
-    stack.pop();
-    state.set(id, 'done');
-  };
-  for (const id of ids) if (!state.has(id)) visit(id);
+  }
   return errors;
 }

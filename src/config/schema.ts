@@ -3,6 +3,7 @@
 import type { Registry } from '../sdk/stage.js';
 import { BACKENDS } from '../backend/index.js';
 import { isObject } from './json.js';
+import { MAX_STAGES, NAME_MAX_LENGTH, NAME_PATTERN } from './limits.js';
 
 /** Keys a file may have that are consumed while loading and never reach the schema. */
 export const DIRECTIVE_KEYS = ['extends', 'set'];
@@ -43,12 +44,14 @@ export function buildSchema(registry: Registry): Record<string, unknown> {
     type: 'object',
     required: ['name', 'stages'],
     properties: {
-      name: { type: 'string', minLength: 1 },
+      // The name is a folder of runs/: one safe path segment (limits.ts).
+      name: { type: 'string', pattern: NAME_PATTERN, maxLength: NAME_MAX_LENGTH },
       seed: { type: 'integer', default: 1 },
       backend: { type: 'string', enum: [...BACKENDS], default: 'auto' },
       stages: {
         type: 'object',
         minProperties: 1,
+        maxProperties: MAX_STAGES,
         propertyNames: { pattern: STAGE_ID_PATTERN },
         additionalProperties: stage,
       },
