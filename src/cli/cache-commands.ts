@@ -155,7 +155,11 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
     program.command('why <file> [stage]').description('for each stage that would be computed, what differs from the nearest cached entry of that stage'),
   ).action(async (file: string, stage: string | undefined, flags: ConfigFlags) => {
     try {
-      const { graph, cache: c, backend } = await prepare({ file, registry: await stages(), set: flags.set, cacheRoot: flags.cache, backend: flags.backend }, true);
+      const {
+        graph,
+        cache: c,
+        backend,
+      } = await prepare({ file, registry: await stages(), set: flags.set, cacheRoot: flags.cache, backend: flags.backend }, true);
       try {
         if (stage && !graph.nodes.has(stage)) throw new UsageError(`no stage "${stage}" in ${graph.name} (stages: ${graph.order.join(', ')})`);
         const rows = (await planGraph(graph, c, backend, new Set())).filter((r) => !stage || r.id === stage);
