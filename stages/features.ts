@@ -2,7 +2,7 @@
 // seed's "visualizing features".
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
-import { asClassifier, asInverse, expectInverseOf, invert } from './shared/mlp.js';
+import { asClassifier, asInverse, expectInverseOf, invert, lastHidden } from './shared/mlp.js';
 import { tensorGrid } from 'mlpipe/sdk/pictures';
 
 export interface FeaturesParams {
@@ -43,11 +43,11 @@ export const features = defineStage<FeaturesParams>({
 
   async run(ctx) {
     const { scale, round } = ctx.params;
-    const model = asClassifier(ctx.inputs.model);
-    const inv = asInverse(ctx.inputs.inverse);
+    const model = asClassifier(ctx.inputs.model, 'features');
+    const inv = asInverse(ctx.inputs.inverse, 'features');
     expectInverseOf('features', model, inv);
-    const h2 = model.b2.shape[0];
-    const raw = tf.tidy(() => invert(model, inv, tf.mul(tf.eye(h2), scale) as tf.Tensor2D));
+    const h = lastHidden(model);
+    const raw = tf.tidy(() => invert(model, inv, tf.mul(tf.eye(h), scale) as tf.Tensor2D));
     const shape = raw.shape as [number, number];
     let rounded: Float32Array;
     try {
@@ -59,7 +59,7 @@ export const features = defineStage<FeaturesParams>({
     try {
       const pictures = { features: tensorGrid(images) };
       await ctx.progress(1, 1);
-      return { outputs: { images: { images } }, metrics: { count: h2 }, pictures };
+      return { outputs: { images: { images } }, metrics: { count: h }, pictures };
     } catch (err) {
       images.dispose();
       throw err;

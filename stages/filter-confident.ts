@@ -37,7 +37,7 @@ export const filterConfident = defineStage<FilterConfidentParams>({
 
   async run(ctx) {
     const { threshold, requireCorrect } = ctx.params;
-    const model = asClassifier(ctx.inputs.model);
+    const model = asClassifier(ctx.inputs.model, 'filter-confident');
     const x = ctx.inputs.data.trainX as tf.Tensor2D;
     expectPixels('filter-confident', model, x);
     const labels = ctx.inputs.data.trainY.dataSync();

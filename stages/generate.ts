@@ -2,7 +2,7 @@
 // class, then project it back to pixels with the inverse (the seed's `generate`).
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
-import { asClassifier, asInverse, expectInverseOf, invert, logitsFromHidden } from './shared/mlp.js';
+import { asClassifier, asInverse, expectInverseOf, invert, lastHidden, logitsFromHidden } from './shared/mlp.js';
 import { CLASSES } from './shared/classes.js';
 import { tensorGrid } from 'mlpipe/sdk/pictures';
 
@@ -38,14 +38,14 @@ export const generate = defineStage<GenerateParams>({
 
   async run(ctx) {
     const { classes, steps, learningRate } = ctx.params;
-    const model = asClassifier(ctx.inputs.model);
-    const inv = asInverse(ctx.inputs.inverse);
+    const model = asClassifier(ctx.inputs.model, 'generate');
+    const inv = asInverse(ctx.inputs.inverse, 'generate');
     expectInverseOf('generate', model, inv);
     const n = classes.length;
     const nClasses = model.b.shape[0];
-    const fake = tf.tidy(() => tf.variable(tf.zeros([n, model.b2.shape[0]]) as tf.Tensor2D));
+    const fake = tf.tidy(() => tf.variable(tf.zeros([n, lastHidden(model)]) as tf.Tensor2D));
     const targets = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), nClasses), 'float32'));
-    // The seed feeds sigmoid(fake) to the output layer, so fake plays the role of z2.
+    // The seed feeds sigmoid(fake) to the output layer, so fake plays the role of zN (z2 in the seed).
     const probs = () => tf.softmax(logitsFromHidden(model, fake));
     const optimizer = tf.train.sgd(learningRate);
     try {

@@ -26,8 +26,8 @@ export const reconstruct = defineStage<ReconstructParams>({
 
   async run(ctx) {
     const { count } = ctx.params;
-    const model = asClassifier(ctx.inputs.model);
-    const inv = asInverse(ctx.inputs.inverse);
+    const model = asClassifier(ctx.inputs.model, 'reconstruct');
+    const inv = asInverse(ctx.inputs.inverse, 'reconstruct');
     expectInverseOf('reconstruct', model, inv);
     const testX = ctx.inputs.data.testX as tf.Tensor2D;
     const testY = ctx.inputs.data.testY;

@@ -1,14 +1,15 @@
-// The seed's classifier: a 784-H1-H2-10 sigmoid MLP trained with Adagrad on summed softmax
-// cross-entropy, mini-batches drawn from shuffled epochs.
+// The seed's classifier: a 784-H1-...-HN-10 sigmoid MLP (the seed's 784-100-100-10 by default)
+// trained with Adagrad on summed softmax cross-entropy, mini-batches drawn from shuffled epochs.
+// Its artifact holds w1, b1, ..., wN, bN, w, b (see shared/mlp.ts for the names and shapes).
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { CLASSES } from './shared/classes.js';
-import { accuracy, asClassifier, logits } from './shared/mlp.js';
+import { accuracy, asClassifier, logits, MAX_HIDDEN_LAYERS } from './shared/mlp.js';
 import { softmaxCrossEntropy } from 'mlpipe/sdk/losses';
 import { adagradLoop, BatchSampler, constantVariable, release, truncatedWeight } from 'mlpipe/sdk/training';
 
 export interface TrainClassifierParams {
-  hidden: [number, number];
+  hidden: number[];
   steps: number;
   batch: number;
   learningRate: number;
@@ -22,7 +23,7 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
   type: 'train-classifier',
   version: 1,
   source: import.meta.url,
-  description: 'Train the 784-H1-H2-10 sigmoid MLP with Adagrad on summed softmax cross-entropy.',
+  description: 'Train the 784-H1-...-HN-10 sigmoid MLP with Adagrad on summed softmax cross-entropy.',
   params: {
     type: 'object',
     additionalProperties: false,
@@ -30,10 +31,10 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
       hidden: {
         type: 'array',
         items: { type: 'integer', minimum: 1, maximum: 4096 },
-        minItems: 2,
-        maxItems: 2,
+        minItems: 1,
+        maxItems: MAX_HIDDEN_LAYERS,
         default: [100, 100],
-        description: 'sizes of the two hidden layers',
+        description: 'sizes of the hidden layers, first to last (the seed: two of 100)',
       },
       steps: { type: 'integer', minimum: 1, maximum: 1000000, default: 2000, description: 'training steps (mini-batches)' },
       batch: { type: 'integer', minimum: 1, maximum: 60000, default: 1000, description: 'samples per mini-batch' },
@@ -51,23 +52,25 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
     const p = ctx.params;
     const { trainX, trainY, testX, testY } = ctx.inputs.data as Record<string, tf.Tensor>;
     const x = trainX as tf.Tensor2D;
-    const [h1, h2] = p.hidden;
     const classes = CLASSES;
-    const vars = {
-      w1: truncatedWeight([x.shape[1], h1], p.stddev, ctx.rng),
-      b1: constantVariable([h1], p.bias),
-      w2: truncatedWeight([h1, h2], p.stddev, ctx.rng),
-      b2: constantVariable([h2], p.bias),
-      w: truncatedWeight([h2, classes], p.stddev, ctx.rng),
-      b: constantVariable([classes], p.bias),
-    };
-    const model = asClassifier(vars);
+    // Made, and drawn from the rng, in the order w1, b1, w2, b2, ..., wN, bN, w, b: for the seed's
+    // two layers exactly the order of the seed (and of this stage before it took any depth).
+    const vars: Record<string, tf.Variable> = {};
     let bx: tf.Tensor2D | undefined;
     let by: tf.Tensor1D | undefined;
     let losses: number[];
     let acc: number;
     // Whatever fails from here on (bad data, a diverging loss), the variables do not outlive it.
     try {
+      let fanIn = x.shape[1];
+      p.hidden.forEach((h, i) => {
+        vars[`w${i + 1}`] = truncatedWeight([fanIn, h], p.stddev, ctx.rng);
+        vars[`b${i + 1}`] = constantVariable([h], p.bias);
+        fanIn = h;
+      });
+      vars.w = truncatedWeight([fanIn, classes], p.stddev, ctx.rng);
+      vars.b = constantVariable([classes], p.bias);
+      const model = asClassifier(vars);
       const sampler = new BatchSampler(x.shape[0], p.batch, ctx.rng);
       losses = await adagradLoop(
         ctx,

@@ -1,9 +1,11 @@
-// Train the inverse matrices that project the classifier's last hidden layer back to pixels,
-// with the seed's loss: L1 pixel distance plus a penalty keeping l1_inv inside logit's domain.
+// Train the inverse matrices that project the classifier's last hidden layer back to pixels, one
+// per hidden layer (wNinv ... w2inv, w1inv; see shared/mlp.ts), with the seed's loss: L1 pixel
+// distance plus a penalty keeping each projection that goes through logit(squash(.)) inside
+// logit's domain (the seed's l1_inv; for N layers l(N-1)_inv ... l1_inv, none for one layer).
 import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { l1Distance } from 'mlpipe/sdk/losses';
-import { asClassifier, expectPixels, hiddenPre, l1Inverse, pixelsFromL1, type Classifier, type Inverse } from './shared/mlp.js';
+import { asClassifier, expectPixels, hiddenPre, hiddenSizes, invertTrace, type Classifier, type Inverse } from './shared/mlp.js';
 import { adagradLoop, BatchSampler, release, truncatedWeight } from 'mlpipe/sdk/training';
 
 export interface TrainInverseParams {
@@ -15,7 +17,7 @@ export interface TrainInverseParams {
   logEvery: number;
 }
 
-/** z2 of trainX[kept], in chunks so the gathered pixels never exist all at once. */
+/** zN (the last hidden pre-activation) of trainX[kept], in chunks so the gathered pixels never exist all at once. */
 function keptHiddenPre(model: Classifier, trainX: tf.Tensor2D, kept: Int32Array, rows = 10000): tf.Tensor2D {
   const parts: tf.Tensor[] = [];
   try {
@@ -33,7 +35,7 @@ export const trainInverse = defineStage<TrainInverseParams>({
   type: 'train-inverse',
   version: 1,
   source: import.meta.url,
-  description: 'Train w2inv and w1inv to project the last hidden layer back to pixels (L1 loss, Adagrad).',
+  description: 'Train wNinv ... w2inv, w1inv to project the last hidden layer back to pixels (L1 loss, Adagrad).',
   params: {
     type: 'object',
     additionalProperties: false,
@@ -51,7 +53,7 @@ export const trainInverse = defineStage<TrainInverseParams>({
 
   async run(ctx) {
     const p = ctx.params;
-    const model = asClassifier(ctx.inputs.model);
+    const model = asClassifier(ctx.inputs.model, 'train-inverse');
     const trainX = ctx.inputs.data.trainX as tf.Tensor2D;
     const kept = ctx.inputs.kept.indices.dataSync() as Int32Array;
     if (kept.length === 0) {
@@ -66,33 +68,44 @@ export const trainInverse = defineStage<TrainInverseParams>({
       );
     }
     expectPixels('train-inverse', model, trainX);
-    const [h1, h2] = [model.b1.shape[0], model.b2.shape[0]];
-    const vars = {
-      w2inv: truncatedWeight([h2, h1], p.stddev, ctx.rng),
-      w1inv: truncatedWeight([h1, trainX.shape[1]], p.stddev, ctx.rng),
-    };
-    const inv: Inverse = vars;
+    // wkinv [Hk, H(k-1)] (H0 = pixels), made and drawn from the rng from the last layer back:
+    // w2inv then w1inv for the seed's two layers, as the seed (and this stage before any depth).
+    const sizes = [trainX.shape[1], ...hiddenSizes(model)];
+    const vars: Record<string, tf.Variable> = {};
+    try {
+      for (let k = model.hidden.length; k >= 1; k--) vars[`w${k}inv`] = truncatedWeight([sizes[k], sizes[k - 1]], p.stddev, ctx.rng);
+    } catch (err) {
+      tf.dispose(Object.values(vars));
+      throw err;
+    }
+    const inv: Inverse = { back: model.hidden.map((_, i) => vars[`w${i + 1}inv`] as tf.Tensor2D) };
     const sampler = new BatchSampler(kept.length, p.batch, ctx.rng);
     let x: tf.Tensor2D | undefined;
-    let z2: tf.Tensor2D | undefined;
+    let zN: tf.Tensor2D | undefined;
     let losses: number[];
-    let z2Kept: tf.Tensor2D | undefined;
+    let zNKept: tf.Tensor2D | undefined;
     try {
       // The classifier is fixed while the inverse trains, so each kept sample's last hidden
       // pre-activation is computed once here rather than once per step: a 784-wide matMul saved
       // per step. It is data, not something to differentiate: the tape never sees it.
-      z2Kept = keptHiddenPre(model, trainX, kept);
+      zNKept = keptHiddenPre(model, trainX, kept);
       losses = await adagradLoop(
         ctx,
-        [vars.w2inv, vars.w1inv],
+        Object.values(vars),
         p,
         () => {
-          const l1inv = l1Inverse(model, inv, z2!);
-          const xinv = pixelsFromL1(model, inv, l1inv);
-          const similarity = l1Distance(x!)(xinv);
-          // tf.nn.l2_loss(t) = sum(t^2)/2, of the global min and of the global max of l1_inv - 1.
-          const excess = tf.add(tf.mul(0.5, tf.square(tf.min(l1inv))), tf.mul(0.5, tf.square(tf.max(tf.sub(l1inv, 1)))));
-          return tf.add(similarity, excess) as tf.Scalar;
+          const { pixels, squashed } = invertTrace(model, inv, zN!);
+          const similarity = l1Distance(x!)(pixels);
+          if (squashed.length === 0) return similarity; // one hidden layer: nothing through logit
+          // tf.nn.l2_loss(t) = sum(t^2)/2, of the global min and of the global max of l_inv - 1,
+          // for each projection that goes through logit(squash(.)), summed from the last layer's
+          // down. For two layers this is the seed's excess_l1_inv, in the same order of ops.
+          let excess: tf.Tensor | undefined;
+          for (const l of squashed) {
+            const e = tf.add(tf.mul(0.5, tf.square(tf.min(l))), tf.mul(0.5, tf.square(tf.max(tf.sub(l, 1)))));
+            excess = excess === undefined ? e : tf.add(excess, e);
+          }
+          return tf.add(similarity, excess!) as tf.Scalar;
         },
         // In a tidy: the batch survives (the loop disposes it after the step), the indices do not.
         () =>
@@ -103,15 +116,15 @@ export const trainInverse = defineStage<TrainInverseParams>({
               'int32',
             );
             x = tf.gather(trainX, idx);
-            z2 = tf.gather(z2Kept!, tf.tensor1d(rows, 'int32'));
-            return [x, z2];
+            zN = tf.gather(zNKept!, tf.tensor1d(rows, 'int32'));
+            return [x, zN];
           }),
       );
     } catch (err) {
       tf.dispose(Object.values(vars));
       throw err;
     } finally {
-      z2Kept?.dispose();
+      zNKept?.dispose();
     }
     return {
       outputs: { inverse: release(vars) },

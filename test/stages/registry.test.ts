@@ -54,7 +54,12 @@ describe('registry', () => {
     const check = (type: string, params: object) => new Ajv({ strict: true, useDefaults: true }).compile(registry[type].params)(params);
     expect(check('filter-confident', { threshold: 1 })).toBe(false);
     expect(check('filter-confident', { threshold: 0 })).toBe(false);
-    expect(check('train-classifier', { hidden: [100] })).toBe(false);
+    expect(check('train-classifier', { hidden: [] })).toBe(false);
+    expect(check('train-classifier', { hidden: Array(17).fill(8) })).toBe(false);
+    expect(check('train-classifier', { hidden: [100, 0] })).toBe(false);
+    expect(check('train-classifier', { hidden: [4097] })).toBe(false);
+    expect(check('train-classifier', { hidden: [100] })).toBe(true);
+    expect(check('train-classifier', { hidden: Array(16).fill(8) })).toBe(true);
     expect(check('train-classifier', { steps: 0 })).toBe(false);
     expect(check('generate', { classes: [10] })).toBe(false);
   });
