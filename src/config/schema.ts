@@ -12,7 +12,7 @@ export const STAGE_ID_PATTERN = '^[A-Za-z0-9_-]+$';
 
 /** A typo in `with:` must never be silently ignored, so a params schema that lists its
  * properties is closed unless its author explicitly said otherwise. */
-function closedParams(params: Record<string, unknown>): Record<string, unknown> {
+export function closedParams(params: Record<string, unknown>): Record<string, unknown> {
   if (isObject(params.properties) && params.additionalProperties === undefined) {
     return { ...params, additionalProperties: false };
   }

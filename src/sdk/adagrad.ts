@@ -19,9 +19,20 @@ function update(w: tf.Tensor, acc: tf.Tensor, g: tf.Tensor, lr: number): [tf.Ten
   });
 }
 
+/**
+ * Adagrad over a fixed list of variables, numerically as tf.train.adagrad: per element,
+ * `acc += g^2; w -= learningRate * g / sqrt(acc + epsilon)` (epsilon: the backend's). On the wasm
+ * backend each variable's update is one kernel. Deterministic: it draws no random numbers.
+ * Call `dispose` when done (it frees the accumulators, not the variables).
+ */
 export class Adagrad {
   private readonly accumulators: tf.Variable[];
 
+  /**
+   * @param vars the variables to train (updated in place by `minimize`)
+   * @param learningRate step size (> 0)
+   * @param initial starting value of every squared-gradient accumulator (> 0)
+   */
   constructor(
     private readonly vars: tf.Variable[],
     private readonly learningRate: number,
@@ -51,6 +62,7 @@ export class Adagrad {
     return null;
   }
 
+  /** Free the accumulators. */
   dispose(): void {
     tf.dispose(this.accumulators);
   }

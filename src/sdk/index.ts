@@ -5,7 +5,22 @@
 // cache key.
 export { tf } from './tf.js';
 export { defineStage } from './stage.js';
-export type { Artifact, GreyImage, Metrics, ProgressInfo, Registry, StageContext, StageDef, StageFile, StageResult } from './stage.js';
+export type {
+  Artifact,
+  DefaultedParamsSchema,
+  GreyImage,
+  Metrics,
+  ParamsSchema,
+  PropertySchema,
+  ProgressInfo,
+  Registry,
+  RequiredParamsSchema,
+  StageContext,
+  StageDef,
+  StageFile,
+  StageResult,
+  StageSpec,
+} from './stage.js';
 export { Rng } from './rng.js';
 export { adagradLoop, BatchSampler, constantVariable, isLogStep, release, truncatedWeight, type AdagradOptions } from './training.js';
 export { Adagrad } from './adagrad.js';

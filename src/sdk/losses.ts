@@ -10,8 +10,8 @@ import { onWasmSimd } from '../backend/wasm-simd.js';
 const run = (name: string, inputs: Record<string, tf.Tensor>) => tf.engine().runKernel(name, inputs as unknown as NamedTensorMap) as tf.Tensor;
 type CustomFn = Parameters<typeof tf.customGrad>[0];
 
-/** The seed's per-row squash: shift each row's min to 0, scale its max to 1, then shrink into
- * (0.005, 0.995) so logit stays finite. */
+/** The seed's per-row squash of p [rows, cols]: shift each row's min to 0, scale its max to 1,
+ * then shrink into [0.005, 0.995] so logit stays finite. Same shape out. */
 export function squash(p: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const shifted = tf.sub(p, tf.min(p, 1, true));
@@ -20,6 +20,7 @@ export function squash(p: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
+/** Elementwise log(p / (1 - p)) (the inverse of the sigmoid), for p in (0, 1); same shape out. */
 export function logit(p: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.log(tf.div(p, tf.sub(1, p))));
 }
@@ -32,12 +33,14 @@ const squashLogitFused = tf.customGrad(((p: tf.Tensor, save: tf.GradSaveFunc) =>
   };
 }) as unknown as CustomFn) as (p: tf.Tensor) => tf.Tensor2D;
 
-/** logit(squash(p)) for a [rows, cols] p, differentiable. */
+/** logit(squash(p)) for a [rows, cols] p, differentiable with respect to p; [rows, cols] out. One
+ * fused kernel each way on the wasm backend, the same math from tfjs ops elsewhere. */
 export function squashLogit(p: tf.Tensor2D): tf.Tensor2D {
   return onWasmSimd(p) ? squashLogitFused(p) : (tf.tidy(() => logit(squash(p))) as tf.Tensor2D);
 }
 
-/** sum|x - y| as a function of y (x is data), with its gradient written out: -step(x - y, -1),
+/** The L1 distance to data `x`: returns y => sum|x - y| (a scalar), for a y of x's shape,
+ * differentiable with respect to y, with its gradient written out: -step(x - y, -1),
  * the sign as tfjs's Abs gradient takes it. The generic Sub/Abs/Sum chain copies both operands
  * onto the tape and makes five passes over them backward. */
 export function l1Distance(x: tf.Tensor): (y: tf.Tensor) => tf.Scalar {
@@ -55,8 +58,9 @@ export function l1Distance(x: tf.Tensor): (y: tf.Tensor) => tf.Scalar {
   }) as unknown as CustomFn) as (y: tf.Tensor) => tf.Scalar;
 }
 
-/** Summed softmax cross-entropy, -sum_i log softmax(logits_i)[labels_i], for int32 class labels;
- * its gradient is (softmax - onehot(labels)) * dy. */
+/** Summed (not averaged) softmax cross-entropy, -sum_i log softmax(logits_i)[labels_i], of
+ * logits [rows, classes] and class labels [rows] (int32, 0..classes-1; other dtypes take the
+ * unfused path); a scalar, differentiable with respect to logits: (softmax - onehot(labels)) * dy. */
 export function softmaxCrossEntropy(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Scalar {
   if (!onWasmSimd(logits) || labels.dtype !== 'int32') {
     return tf.tidy(() => {
