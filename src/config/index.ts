@@ -1,7 +1,7 @@
 // The config layer's entry point: file -> extends chain merged -> set blocks -> --set args ->
 // one validation pass. Throws ConfigErrors listing every problem, each at FILE:LINE:COL.
 import * as path from 'node:path';
-import type { Registry } from '../sdk/stage.js';
+import type { Registry, StageDef } from '../sdk/stage.js';
 import { ConfigErrors, SET_ARG_PREFIX } from './errors.js';
 import type { ConfigError, Position } from './errors.js';
 import { loadLayer } from './layers.js';
@@ -10,6 +10,7 @@ import { applySetEntries } from './merge.js';
 import type { SetEntry } from './merge.js';
 import type { OriginMap, Path, Tracked } from './origins.js';
 import { reservedMessage, reservedSegment } from './limits.js';
+import { isObject } from './json.js';
 import { plainValue } from './to-plain.js';
 import { validateMerged } from './validate.js';
 import type { PipelineConfig } from './types.js';
@@ -37,6 +38,49 @@ export interface LoadedConfig {
   origin(path: Path): Position | undefined;
   /** The config with its origins, for deriving variants with `applyOverrides`. */
   tracked: Tracked;
+  /** The stage types it was validated against: the given registry plus the stage modules its
+   * `uses:` named (see StageModuleLoader). */
+  registry: Registry;
+}
+
+/** A `uses:` value that is not a registered stage type: a stage file or package to load. */
+export interface StageModuleRequest {
+  uses: string;
+  /** The folder of the file that wrote the value (the working directory for `--set`). */
+  dir: string;
+  /** The folder of the requested file. */
+  topDir: string;
+  pos: Position;
+}
+/** `key`: the registry key the stage goes under (`uses` is rewritten to it); `error`: a config
+ * error at the `uses:` value; undefined: not a module, left to validation ("unknown stage type"). */
+export type StageModuleResult = { key: string; def: StageDef } | { error: string } | undefined;
+export type StageModuleLoader = (req: StageModuleRequest) => Promise<StageModuleResult>;
+
+/** Load the stage modules `uses:` values name, before validation. Returns the registry to
+ * validate against (the same object when nothing was loaded: its compiled schema is cached). */
+async function withStageModules(tracked: Tracked, registry: Registry, loader: StageModuleLoader, topFile: string, errors: ConfigError[]): Promise<Registry> {
+  const stages = tracked.value.stages;
+  if (!isObject(stages)) return registry;
+  const extra: Registry = {};
+  for (const [id, stage] of Object.entries(stages)) {
+    if (!isObject(stage) || typeof stage.uses !== 'string' || Object.hasOwn(registry, stage.uses)) continue;
+    const pos = tracked.origins.valuePos(['stages', id, 'uses']) ?? { file: topFile };
+    const dir = pos.file.startsWith(SET_ARG_PREFIX) ? process.cwd() : path.dirname(pos.file);
+    const r = await loader({ uses: stage.uses, dir, topDir: path.dirname(topFile), pos });
+    if (r === undefined) continue;
+    if ('error' in r) {
+      errors.push({ ...pos, message: `uses: ${r.error}` });
+      continue;
+    }
+    if (Object.hasOwn(registry, r.key) || (Object.hasOwn(extra, r.key) && extra[r.key] !== r.def)) {
+      errors.push({ ...pos, message: `uses: ${stage.uses} names stage "${r.key}", which is already another stage` });
+      continue;
+    }
+    extra[r.key] = r.def;
+    stage.uses = r.key;
+  }
+  return Object.keys(extra).length > 0 ? { ...registry, ...extra } : registry;
 }
 
 /** `--set PATH=VALUE`: VALUE is read as YAML, so `0.9` is a number, `true` a boolean and `[1, 2]`
@@ -65,10 +109,11 @@ function fromTracked(tracked: Tracked, registry: Registry, files: string[], erro
     files,
     origin: (p) => origins.valuePos(p),
     tracked,
+    registry,
   };
 }
 
-export async function loadConfig(file: string, opts: { registry: Registry; set?: string[] }): Promise<LoadedConfig> {
+export async function loadConfig(file: string, opts: { registry: Registry; set?: string[]; stageModules?: StageModuleLoader }): Promise<LoadedConfig> {
   const st: LoadState = { errors: [], files: [], fatal: false, bytes: 0 };
   const tracked = await loadLayer(path.resolve(file), [], st);
   if (!tracked || st.fatal) throw new ConfigErrors(st.errors, st.files);
@@ -80,7 +125,14 @@ export async function loadConfig(file: string, opts: { registry: Registry; set?:
     else entries.push(parsed);
   }
   st.errors.push(...applySetEntries(tracked, entries));
-  return fromTracked(tracked, opts.registry, st.files, st.errors, opts.set ?? []);
+  let registry = opts.registry;
+  if (opts.stageModules) {
+    const moduleErrors: ConfigError[] = [];
+    registry = await withStageModules(tracked, registry, opts.stageModules, path.resolve(file), moduleErrors);
+    // A stage that did not load has no schema: validating it would only add "unknown stage type".
+    if (moduleErrors.length > 0) throw new ConfigErrors([...st.errors, ...moduleErrors], [...st.files, ...(opts.set ?? []).map((a) => SET_ARG_PREFIX + a)]);
+  }
+  return fromTracked(tracked, registry, st.files, st.errors, opts.set ?? []);
 }
 
 /** A variant of a loaded config: `entries` (e.g. one value per sweep axis, with the position of

@@ -88,6 +88,13 @@ function sourceOf(file: string, root: string): string {
 
 const memo = new Map<string, CodeFiles>();
 
+/** The code of a module whose files this hashing cannot follow (a user's stage file, bundled by
+ * the stage loader, src/runner/stage-modules.ts): its loader computed the map; `moduleFiles` of
+ * that module (and so `stageCode` of its stage) returns it from now on. */
+export function registerModuleFiles(moduleUrl: string, files: CodeFiles): void {
+  memo.set(moduleUrl.startsWith('file:') ? fileURLToPath(moduleUrl) : moduleUrl, files);
+}
+
 /** The files (project-relative, sorted) that the module at `moduleUrl` runs, with their hashes.
  * Run from the compiled dist/, it throws StaleBuildError when a source differs from what dist/
  * was built from: the hashes name the sources, the code that runs is the build. */

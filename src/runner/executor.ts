@@ -10,6 +10,7 @@ import { CorruptBlobError, type CacheEntry, type RunCache } from '../store/run-c
 import { computeStage, Interrupted, isInterruption, type Identity } from './compute.js';
 import type { StageEvent } from './events.js';
 import type { StageJob } from './job.js';
+import { moduleRefOf } from './stage-modules.js';
 import { JobFailed, type WorkerPool } from './worker-pool.js';
 
 export interface StageOutcome {
@@ -154,7 +155,7 @@ export class Executor {
     this.computed++;
     try {
       const keepOutputs = [...this.graph.nodes.values()].some((n) => Object.values(n.inputs).some((r) => r.stage === node.id));
-      const job: StageJob = { ...this.identity(node, key, parts), keepOutputs, inputs };
+      const job: StageJob = { ...this.identity(node, key, parts), keepOutputs, inputs, module: moduleRefOf(node.def) };
       const entry = await pool.run(job, (step, total, loss) => this.emit({ type: 'progress', id: node.id, step, total, loss }));
       const ms = performance.now() - started;
       this.emit({ type: 'done', id: node.id, key, ms });

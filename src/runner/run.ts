@@ -17,6 +17,7 @@ import { defaultCacheRoot, type RunCache } from '../store/run-cache.js';
 import { StageEvents } from './events.js';
 import { Executor, type StageOutcome } from './executor.js';
 import { newRunId, writeRunRecord, type RunManifest } from './run-record.js';
+import { resolveStageModule } from './stage-modules.js';
 import { loadRegistry } from './stage-plugins.js';
 import { sweepRows, writeSweepFiles, type SweepRow } from './sweep-report.js';
 import { WorkerPool } from './worker-pool.js';
@@ -83,8 +84,9 @@ export interface Prepared {
 /** Everything up to, not including, computing: shared by run and plan (`lookOnly`: plan and
  * why, which write nothing, accept a read-only cache). */
 export async function prepare(opts: CommonOptions, lookOnly = false): Promise<Prepared> {
-  const registry = opts.registry ?? (await loadRegistry());
-  const loaded = await loadConfig(opts.file, { registry, set: opts.set });
+  // Stage files and packages named by `uses:` join the registry while the config loads.
+  const loaded = await loadConfig(opts.file, { registry: opts.registry ?? (await loadRegistry()), set: opts.set, stageModules: resolveStageModule });
+  const registry = loaded.registry;
   let variants: Variant[] | undefined;
   if (isSweep(loaded, opts.sweep)) variants = expandSweep(loaded, registry, opts.sweep);
   const sweep = variants && buildSweepGraph(variants, registry);

@@ -15,6 +15,7 @@ import { openStore } from '../store/open.js';
 import { CorruptBlobError } from '../store/run-cache.js';
 import { computeStage, isInterruption } from './compute.js';
 import type { ParentMessage, StageJob, WorkerMessage } from './job.js';
+import { checkJobCode, loadStageModule } from './stage-modules.js';
 import { loadRegistry } from './stage-plugins.js';
 
 process.on('SIGINT', () => undefined);
@@ -34,8 +35,11 @@ const artifacts = new Map<string, Artifact>();
 const abort = new AbortController();
 
 async function runJob(id: number, job: StageJob): Promise<void> {
-  const def = registry[job.parts.stage];
-  if (!def) throw new Error(`unknown stage type ${job.parts.stage}`);
+  const def = job.module ? await loadStageModule(job.module) : registry[job.parts.stage];
+  const what = job.module ? ('file' in job.module ? job.module.file : job.module.package) : job.parts.stage;
+  if (!def) throw new Error(`unknown stage type ${what}`);
+  // A stage file is bundled here again: refuse unless it is the code the parent hashed.
+  if (job.module) checkJobCode(def, job.parts, what);
   // This process runs dist/; the key's code part hashes the sources the parent saw (under vitest
   // the parent runs the sources themselves): refuse unless dist/ was built from exactly those.
   checkBuilt(projectRoot, job.parts.code);
