@@ -7,6 +7,7 @@ import { planPipeline } from '../runner/plan.js';
 import { runPipeline } from '../runner/run.js';
 import { loadRegistry } from '../runner/stage-plugins.js';
 import { registerCacheCommands } from './cache-commands.js';
+import { registerDiscoverCommands } from './discover-commands.js';
 import { collect, configOptions, positiveNumber, reportError, usageExit, type ConfigFlags } from './common.js';
 import { listrDisplay } from './listr-display.js';
 import { formatPlan } from './plan-view.js';
@@ -119,5 +120,6 @@ shared(program.command('plan <file>').description("show each stage's key and whe
 );
 
 registerCacheCommands(program, () => loadRegistry());
+registerDiscoverCommands(program, () => loadRegistry());
 
 await program.parseAsync(process.argv);
