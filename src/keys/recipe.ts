@@ -40,6 +40,8 @@ const BACKEND_ENTRY = new URL('../backend/index.js', import.meta.url).href;
 /** A stage's code: its module and what that imports, plus the backend's code unless the stage
  * declares `kernels: false` (it only builds tensors from data). */
 export function stageCode(def: StageDef): CodeFiles {
+  if (!def.source)
+    throw new Error(`stage ${def.type} has no \`source\` (set source: import.meta.url in its definition): its code cannot be hashed into its cache key`);
   const own = moduleFiles(def.source);
   return def.kernels === false ? own : { ...moduleFiles(BACKEND_ENTRY), ...own };
 }

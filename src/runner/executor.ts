@@ -198,6 +198,18 @@ export class Executor {
     return p;
   }
 
+  /** The output tensors of a stage that finished, handed over: dispose() no longer frees them. */
+  async takeOutputs(id: string): Promise<Record<string, Artifact> | undefined> {
+    const outcome = await this.run(id);
+    if (!outcome.entry) return undefined;
+    const out: Record<string, Artifact> = {};
+    for (const output of Object.keys(this.graph.nodes.get(id)!.def.outputs)) {
+      out[output] = await this.artifact({ stage: id, output });
+      this.artifacts.delete(`${id}.${output}`);
+    }
+    return out;
+  }
+
   /** Free every tensor this run holds. */
   async dispose(): Promise<void> {
     const all = await Promise.allSettled([...this.artifacts.values()]);

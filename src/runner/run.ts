@@ -11,7 +11,7 @@ import { buildGraph, withDescendants, type Graph } from '../graph/graph.js';
 import { buildSweepGraph, type SweepGraph } from '../graph/sweep-graph.js';
 import { expandSweep, isSweep, type Variant } from '../graph/sweep.js';
 import { stageCode } from '../keys/recipe.js';
-import type { Registry } from '../sdk/stage.js';
+import type { Artifact, Registry } from '../sdk/stage.js';
 import { openStore } from '../store/open.js';
 import { defaultCacheRoot, type RunCache } from '../store/run-cache.js';
 import { StageEvents } from './events.js';
@@ -53,6 +53,9 @@ export interface RunOptions extends CommonOptions {
   /** Worker processes for a sweep (default: the number of cores); 1 computes in this process. */
   jobs?: number;
   display?: Display;
+  /** Stage ids (in a sweep: stage instance ids) whose output tensors the result should hold in
+   * `outputs`; the caller then owns and disposes them. */
+  keepOutputs?: string[];
   /** Abort to stop: running stages stop at their next progress report and nothing new starts;
    * what finished is stored and the run records say what was interrupted. */
   signal?: AbortSignal;
@@ -67,6 +70,8 @@ export interface RunResult {
   ok: boolean;
   /** The run was stopped by `signal`. */
   interrupted: boolean;
+  /** Stage id -> output name -> tensors, for the stages named in `keepOutputs` that finished. */
+  outputs: Record<string, Record<string, Artifact>>;
   sweep?: { graph: SweepGraph; rows: SweepRow[]; manifests: RunManifest[] };
 }
 
@@ -127,10 +132,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   try {
     await opts.display?.({ graph, sweep, backend, cacheRoot: cache.root, workers: pool ? jobs : 0 }, events, (id) => executor.run(id));
     const outcomes = await executor.runAll();
+    const outputs: RunResult['outputs'] = {};
+    for (const id of opts.keepOutputs ?? []) {
+      if (!graph.nodes.has(id)) throw new UsageError(`keepOutputs: no stage "${id}" in ${graph.name} (stages: ${graph.order.join(', ')})`);
+      const kept = await executor.takeOutputs(id);
+      if (kept) outputs[id] = kept;
+    }
     const base = { pipeline: graph.name, started, backend, files: loaded.files };
     if (!sweep) {
       const manifest = writeRunRecord({ dir: runDir, manifest: { ...base, runId, config: loaded.config }, outcomes, types: typesOf(graph), cache });
-      return { outcomes, runDir, manifest, computed: executor.computed, ok: manifest.status === 'ok', interrupted: Boolean(opts.signal?.aborted) };
+      return { outcomes, runDir, manifest, computed: executor.computed, ok: manifest.status === 'ok', interrupted: Boolean(opts.signal?.aborted), outputs };
     }
     // Each variant gets a complete run folder of its own, under the sweep folder.
     const manifests = sweep.variants.map(({ variant, graph: vg, nodeOf }) =>
@@ -157,6 +168,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       computed: executor.computed,
       ok,
       interrupted: Boolean(opts.signal?.aborted),
+      outputs,
       sweep: { graph: sweep, rows, manifests },
     };
   } finally {

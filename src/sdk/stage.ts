@@ -71,9 +71,10 @@ export interface StageDef<P = any> {
   /** Bump when the computation changes in a way the source hash cannot see (e.g. a dependency upgrade). */
   version: number;
   /** `import.meta.url` of the module that defines the stage: its source and the project files it
-   * imports are hashed into the cache key, so editing the code invalidates old entries. Required:
-   * the cache key is computed from it. */
-  source: string;
+   * imports are hashed into the cache key, so editing the code invalidates old entries. A stage
+   * file named by `uses:` may leave it out (the loader knows the file); a stage handed to
+   * `runPipeline` in a registry must set it, or its key cannot be computed. */
+  source?: string;
   /** One line for `pipeline stages` and error messages. */
   description: string;
   /** JSON schema of the YAML `with:` block, with defaults (ajv applies them). A schema that lists
