@@ -18,6 +18,7 @@ import type { RawTensor } from '../store/tensor-bytes.js';
 import { problemCount, verifyCache } from '../store/verify.js';
 import { formatDamaged, formatGc, formatList, formatShow, formatVerify, tensorPng } from './cache-view.js';
 import { CACHE_HELP, configOptions, parsed, parseDuration, parseSize, positiveNumber, reportError, wholeNumber, type ConfigFlags } from './common.js';
+import { WHY_JSON_HELP, whyJson, toJsonText } from './json-view.js';
 import { formatWhy } from './plan-view.js';
 
 const report = (err: unknown): void => {
@@ -153,22 +154,30 @@ export function registerCacheCommands(program: Command, stages: () => Promise<Re
 
   configOptions(
     program.command('why <file> [stage]').description('for each stage that would be computed, what differs from the nearest cached entry of that stage'),
-  ).action(async (file: string, stage: string | undefined, flags: ConfigFlags) => {
-    try {
-      const {
-        graph,
-        cache: c,
-        backend,
-      } = await prepare({ file, registry: await stages(), set: flags.set, cacheRoot: flags.cache, backend: flags.backend }, true);
+  )
+    .option('--json', 'print one JSON document (mlpipe.why/1) instead of text')
+    .addHelpText('after', WHY_JSON_HELP)
+    .action(async (file: string, stage: string | undefined, flags: ConfigFlags & { json?: boolean }) => {
       try {
-        if (stage && !graph.nodes.has(stage)) throw new UsageError(`no stage "${stage}" in ${graph.name} (stages: ${graph.order.join(', ')})`);
-        const rows = (await planGraph(graph, c, backend, new Set())).filter((r) => !stage || r.id === stage);
-        console.log(formatWhy(rows));
-      } finally {
-        await c.close();
+        const {
+          graph,
+          sweep,
+          cache: c,
+          backend,
+        } = await prepare({ file, registry: await stages(), set: flags.set, cacheRoot: flags.cache, backend: flags.backend }, true);
+        try {
+          if (stage && !graph.nodes.has(stage)) throw new UsageError(`no stage "${stage}" in ${graph.name} (stages: ${graph.order.join(', ')})`);
+          const rows = (await planGraph(graph, c, backend, new Set())).filter((r) => !stage || r.id === stage);
+          console.log(
+            flags.json
+              ? toJsonText(whyJson({ pipeline: graph.name, backend, cacheRoot: c.root, variants: sweep?.variants.length, stage, rows }))
+              : formatWhy(rows),
+          );
+        } finally {
+          await c.close();
+        }
+      } catch (err) {
+        report(err);
       }
-    } catch (err) {
-      report(err);
-    }
-  });
+    });
 }
