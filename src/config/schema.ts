@@ -56,6 +56,8 @@ export function buildSchema(registry: Registry): Record<string, unknown> {
         additionalProperties: stage,
       },
       sweep: { ...dottedMap, additionalProperties: { type: 'array', minItems: 1 } },
+      // Each item `{ name?, set: {...} }` (or the older bare map of paths): its shape, names and
+      // paths are checked in validate.ts (checkOverridePaths), at their own text.
       variants: { type: 'array', minItems: 1, items: dottedMap },
     },
     additionalProperties: false,

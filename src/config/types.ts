@@ -15,5 +15,14 @@ export interface PipelineConfig {
   backend: BackendChoice;
   stages: Record<string, StageConfig>;
   sweep?: Record<string, unknown[]>;
-  variants?: Record<string, unknown>[];
+  /** As written: `{ name?, set: { PATH: value } }` items (see VariantBlock), or the older bare
+   * `{ PATH: value }` maps, still read. */
+  variants?: Array<VariantBlock | Record<string, unknown>>;
+}
+
+/** One item of `variants:`: the dotted paths it sets, and an optional name, the variant's id
+ * (its run folder `<sweep-id>/<name>/`), else v1, v2, ... */
+export interface VariantBlock {
+  name?: string;
+  set: Record<string, unknown>;
 }

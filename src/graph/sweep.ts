@@ -2,7 +2,8 @@
 // and `--sweep stage.param=a,b,c` become a list of validated configs. Every value keeps the
 // position where it was written, so a bad value in one variant is reported at its FILE:LINE:COL
 // before anything runs. When both `variants:` and a grid are given, each variant is crossed with
-// every grid point.
+// every grid point. Ids: a named item's name (`wide`; crossed with a grid `wide-1`, `wide-2`, ...
+// by grid point), else `v1`, `v2`, ... by position among the variants.
 import {
   applyOverrides,
   ConfigErrors,
@@ -19,10 +20,12 @@ import {
   type SetEntry,
   unsweepable,
 } from '../config/index.js';
+import { isVariantBlock } from '../config/validate.js';
 import type { Registry } from '../sdk/stage.js';
 
 export interface Variant {
-  /** Short, filesystem-safe and unique, e.g. `v3`. */
+  /** Short, filesystem-safe and unique: the `name:` of its `variants:` item (`wide`; with a grid
+   * too, `wide-1`, `wide-2`, ... by grid point), else `v1`, `v2`, ... in order. */
   id: string;
   /** The swept values of this variant, by dotted path. */
   values: Record<string, unknown>;
@@ -105,19 +108,35 @@ export function expandSweep(loaded: LoadedConfig, registry: Registry, sweepArgs:
 
   const axes: SetEntry[][] = fileAxes.map((path) => (sweep[path] as unknown[]).map((_, i) => overrideFrom(loaded, path, ['sweep', path, i])));
   for (const a of args) axes.push(a.entries);
-  const explicit: SetEntry[][] = items.map((v, i) => Object.keys(v).map((path) => overrideFrom(loaded, path, ['variants', i, path])));
+  const explicit = items.map((v, i) => explicitVariant(loaded, v as Record<string, unknown>, i));
   const grid = crossProduct(axes);
-  const combos = explicit.length ? explicit.flatMap((v) => grid.map((g) => [...v, ...g])) : grid;
+  const gridded = axes.length > 0;
+  const combos: Combo[] = explicit.length
+    ? explicit.flatMap((v) => grid.map((g, j) => ({ entries: [...v.entries, ...g], name: v.name, at: v.at, point: j + 1 })))
+    : grid.map((entries, j) => ({ entries, point: j + 1 }));
   const base = sweepBase(loaded);
   const variants: Variant[] = [];
   const seen = new Set<string>();
-  for (const entries of combos) {
+  const ids = new Map<string, Combo>();
+  for (const combo of combos) {
     try {
+      const { entries, name } = combo;
       const config = applyOverrides(base, entries, registry).config;
-      const fingerprint = JSON.stringify(config);
-      if (seen.has(fingerprint)) continue; // the same variant twice is one variant
+      // The same variant twice is one variant; a named one is kept under its own name.
+      const fingerprint = JSON.stringify([name ?? null, config]);
+      if (seen.has(fingerprint)) continue;
       seen.add(fingerprint);
-      variants.push({ id: `v${variants.length + 1}`, values: Object.fromEntries(entries.map((e) => [e.path, e.value])), config });
+      const id = name === undefined ? `v${variants.length + 1}` : gridded ? `${name}-${combo.point}` : name;
+      const taken = ids.get(id.toLowerCase());
+      if (taken) {
+        errors.push({
+          ...(combo.at ?? { file: loaded.files[0] }),
+          message: `variant id "${id}" is also the id of ${describeCombo(taken, gridded)}; rename one`,
+        });
+        continue;
+      }
+      ids.set(id.toLowerCase(), combo);
+      variants.push({ id, values: Object.fromEntries(entries.map((e) => [e.path, e.value])), config });
     } catch (err) {
       if (!(err instanceof ConfigErrors)) throw err;
       errors.push(...err.errors);
@@ -125,4 +144,26 @@ export function expandSweep(loaded: LoadedConfig, registry: Registry, sweepArgs:
   }
   if (errors.length) throw new ConfigErrors(errors, loaded.files);
   return variants;
+}
+
+/** One variant to build: its overrides, and for a named `variants:` item its name (and where it
+ * is written) and its grid point, 1-based. */
+interface Combo {
+  entries: SetEntry[];
+  name?: string;
+  at?: Position;
+  point: number;
+}
+
+function describeCombo(c: Combo, gridded: boolean): string {
+  return c.name === undefined ? 'an unnamed variant' : gridded ? `variant "${c.name}" at grid point ${c.point}` : `variant "${c.name}"`;
+}
+
+/** A `variants:` item as overrides: `{ name?, set: {...} }`, or the older bare map of paths. */
+function explicitVariant(loaded: LoadedConfig, item: Record<string, unknown>, i: number): { entries: SetEntry[]; name?: string; at?: Position } {
+  if (!isVariantBlock(item)) return { entries: Object.keys(item).map((path) => overrideFrom(loaded, path, ['variants', i, path])) };
+  const set = (item.set ?? {}) as Record<string, unknown>;
+  const entries = Object.keys(set).map((path) => overrideFrom(loaded, path, ['variants', i, 'set', path]));
+  const name = typeof item.name === 'string' ? item.name : undefined;
+  return { entries, name, at: loaded.tracked.origins.valuePos(['variants', i, 'name']) };
 }

@@ -116,7 +116,8 @@ export async function listEntries(
   return { rows, total, damaged };
 }
 
-/** A unique key prefix, or RUN-ID/STAGE (also PIPELINE/RUN-ID/STAGE) looked up in the run folders. */
+/** A unique key prefix, or RUN-ID/STAGE (also PIPELINE/RUN-ID/STAGE, and for a sweep variant
+ * RUN-ID/VARIANT/STAGE and PIPELINE/RUN-ID/VARIANT/STAGE) looked up in the run folders. */
 export async function resolveEntry(cache: RunCache, ref: string, runsRoot = 'runs'): Promise<CacheEntry> {
   if (ref.includes('/')) return resolveRunStage(cache, ref, runsRoot);
   const prefix = ref.toLowerCase();
@@ -131,21 +132,52 @@ export async function resolveEntry(cache: RunCache, ref: string, runsRoot = 'run
   throw new AmbiguousKeyError(ref, found);
 }
 
+interface ManifestRow {
+  key?: string;
+  status: string;
+  error?: string;
+}
+
+/** The run folders a RUN part of RUN/STAGE may name, most specific reading first: RUN-ID,
+ * RUN-ID/VARIANT (a sweep variant, as its manifest records `runId`), PIPELINE/RUN-ID or
+ * PIPELINE/RUN-ID/VARIANT. A part with no pipeline is looked for under every pipeline folder. */
+function runFolders(run: string, runsRoot: string): string[] {
+  const parts = run.split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) return [];
+  const pipelines = existsSync(runsRoot) ? readdirSync(runsRoot).filter((p) => statSync(join(runsRoot, p)).isDirectory()) : [];
+  const under = (rest: string[]) => pipelines.map((p) => join(runsRoot, p, ...rest));
+  if (parts.length === 1) return under(parts);
+  if (parts.length === 2) return [...under(parts), join(runsRoot, ...parts)];
+  if (parts.length === 3) return [join(runsRoot, ...parts)];
+  return [];
+}
+
 async function resolveRunStage(cache: RunCache, ref: string, runsRoot: string): Promise<CacheEntry> {
   const cut = ref.lastIndexOf('/');
   const run = ref.slice(0, cut);
   const stage = ref.slice(cut + 1);
-  let manifests: string[];
-  if (run.includes('/')) manifests = [join(runsRoot, run, 'manifest.json')];
-  else {
-    const pipelines = existsSync(runsRoot) ? readdirSync(runsRoot).filter((p) => statSync(join(runsRoot, p)).isDirectory()) : [];
-    manifests = pipelines.map((p) => join(runsRoot, p, run, 'manifest.json'));
+  const folders = runFolders(run, runsRoot);
+  const path = folders.map((f) => join(f, 'manifest.json')).find((m) => existsSync(m));
+  if (!path) {
+    // A sweep's own folder has sweep.json and one run folder per variant, but no manifest.
+    const sweepFile = folders.map((f) => join(f, 'sweep.json')).find((m) => existsSync(m));
+    if (sweepFile) {
+      const ids = (JSON.parse(readFileSync(sweepFile, 'utf8')) as { variants?: { variant: string }[] }).variants?.map((v) => v.variant) ?? [];
+      throw new UsageError(`run ${run} is a sweep: name a variant, as in ${run}/${ids[0] ?? 'v1'}/${stage} (variants: ${ids.join(', ')})`);
+    }
+    throw new UsageError(`no run ${run} under ${runsRoot}/ (use --runs DIR)`);
   }
-  const path = manifests.find((m) => existsSync(m));
-  if (!path) throw new UsageError(`no run ${run} under ${runsRoot}/ (use --runs DIR)`);
-  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { stages: Record<string, { key?: string; status: string }> };
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { stages: Record<string, ManifestRow> };
   const row = manifest.stages[stage];
   if (!row) throw new UsageError(`run ${run} has no stage "${stage}" (stages: ${Object.keys(manifest.stages).join(', ')})`);
+  // A stage that did not finish left no entry: say what happened, not that the entry is gone.
+  if (row.status === 'failed' || row.status === 'skipped' || row.status === 'interrupted') {
+    const what =
+      row.status === 'failed'
+        ? `failed${row.error ? `: ${row.error}` : ''}`
+        : `was ${row.status}${row.error ? ` (${row.error.replace(/^skipped: /, '')})` : ''}`;
+    throw new UsageError(`stage ${stage} of run ${run} ${what}; it left no cache entry`);
+  }
   if (!row.key) throw new UsageError(`stage ${stage} of run ${run} has no cache key (it ${row.status})`);
   const entry = await cache.index.get(row.key);
   if (!entry) throw new UsageError(`stage ${stage} of run ${run} had key ${shortKey(row.key)}, which is no longer in the cache`);
