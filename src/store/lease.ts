@@ -12,6 +12,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from './owner.js';
 
 const POLL_MS = 100;
 const REFRESH_MS = 5_000;
@@ -32,13 +33,7 @@ const HOST = hostname();
 
 /** Whether the process that wrote `h` may still be running (unknowable for another host). */
 export function holderAlive(h: Holder): boolean {
-  if (h.host !== HOST) return true;
-  try {
-    process.kill(h.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
-  }
+  return h.host !== HOST || pidAlive(h.pid);
 }
 
 function readHolder(path: string): Holder | undefined {

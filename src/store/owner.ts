@@ -11,16 +11,20 @@ const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 /** This process, as it appears in file names. */
 export const OWNER = `@${HOST}-${process.pid}`;
 
+/** Whether a process of this host runs (EPERM: it does, as another user). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True when `name` was made by a process of this host that no longer runs. */
 export function madeByDeadProcess(name: string): boolean {
   const m = /@([0-9a-f]{8})-(\d+)/.exec(name);
-  if (!m || m[1] !== HOST) return false;
-  try {
-    process.kill(Number(m[2]), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'EPERM';
-  }
+  return Boolean(m) && m![1] === HOST && !pidAlive(Number(m![2]));
 }
 
 /** Remove the files in `dir` that dead processes of this host left; returns how many. */
