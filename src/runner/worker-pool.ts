@@ -49,9 +49,11 @@ export class WorkerPool {
   ) {}
 
   private start(): Slot {
-    // One process per core: each computes single-threaded.
+    // One process per core: each computes single-threaded. A worker's stdout is our stderr: the
+    // CLI's stdout carries only its own output (the --json document, the tables), whatever a
+    // stage plugin prints from a worker.
     const child = fork(workerScript(), [this.cacheRoot, this.backend], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 2, 'inherit', 'ipc'],
       env: { ...process.env, PIPELINE_WASM_THREADS: '1' },
     });
     let ready!: () => void;

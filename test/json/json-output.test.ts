@@ -126,6 +126,39 @@ describe('run --json', () => {
   });
 });
 
+describe('run --json with worker processes', () => {
+  it('keeps what a stage prints in a worker off stdout', () => {
+    const project = mkdtempSync(join(tmpdir(), 'pipeline-json-noisy-'));
+    // A user's stage that talks: console.log and a raw stdout write, both from the worker.
+    writeFileSync(
+      join(project, 'noisy.mjs'),
+      [
+        "import { defineStage, tf } from 'mlpipe/sdk';",
+        'export default defineStage({',
+        "  type: 'noisy', version: 1, description: 'prints while it runs', kernels: false,",
+        "  params: { type: 'object', properties: { k: { type: 'integer', default: 0 } } },",
+        "  inputs: {}, outputs: { out: 'scalar' },",
+        '  async run(ctx) {',
+        "    console.log('NOISY console.log', ctx.params.k);",
+        "    process.stdout.write('NOISY stdout.write\\n');",
+        '    return { outputs: { out: { k: tf.scalar(ctx.params.k) } }, metrics: { k: ctx.params.k } };',
+        '  },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const file = join(project, 'noisy.yaml');
+    writeFileSync(file, ['name: noisy', 'stages:', '  talk: { uses: ./noisy.mjs }', 'sweep:', '  talk.k: [1, 2, 3]', ''].join('\n'));
+    const r = pipeline('run', file, '--json', '--jobs', '2', '--runs', join(project, 'runs'));
+    expect(r.status).toBe(0);
+    const doc = document<RunJson>(r.stdout);
+    expect(doc.sweep?.variants.map((v) => v.metrics['talk.k'])).toEqual([1, 2, 3]);
+    // Said, on stderr: nothing is lost, it just is not in the document's way.
+    expect(r.stderr.match(/NOISY console\.log/g)).toHaveLength(3);
+    expect(r.stderr.match(/NOISY stdout\.write/g)).toHaveLength(3);
+  });
+});
+
 describe('--json and bad input', () => {
   it('exits 2 with the errors on stderr and nothing on stdout', () => {
     const file = join(dir, 'bad.yaml');
