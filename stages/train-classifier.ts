@@ -6,7 +6,7 @@ import { defineStage } from 'mlpipe/sdk/stage';
 import { CLASSES } from './shared/classes.js';
 import { accuracy, asClassifier, logits, MAX_HIDDEN_LAYERS } from './shared/mlp.js';
 import { softmaxCrossEntropy } from 'mlpipe/sdk/losses';
-import { adagradLoop, BatchSampler, constantVariable, release, truncatedWeight } from 'mlpipe/sdk/training';
+import { adagradLoop, BatchSampler, logSteps, constantVariable, release, truncatedWeight } from 'mlpipe/sdk/training';
 
 export interface TrainClassifierParams {
   hidden: number[];
@@ -95,7 +95,7 @@ export const trainClassifier = defineStage<TrainClassifierParams>({
     }
     return {
       outputs: { model: release(vars) },
-      metrics: { accuracy: acc, loss: losses, finalLoss: losses[losses.length - 1] },
+      metrics: { accuracy: acc, loss: losses, lossStep: logSteps(p.steps, p.logEvery), finalLoss: losses[losses.length - 1] },
     };
   },
 });

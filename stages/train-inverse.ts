@@ -6,7 +6,7 @@ import { tf } from 'mlpipe/sdk/tf';
 import { defineStage } from 'mlpipe/sdk/stage';
 import { l1Distance } from 'mlpipe/sdk/losses';
 import { asClassifier, expectPixels, hiddenPre, hiddenSizes, invertTrace, type Classifier, type Inverse } from './shared/mlp.js';
-import { adagradLoop, BatchSampler, release, truncatedWeight } from 'mlpipe/sdk/training';
+import { adagradLoop, BatchSampler, logSteps, release, truncatedWeight } from 'mlpipe/sdk/training';
 
 export interface TrainInverseParams {
   steps: number;
@@ -128,7 +128,7 @@ export const trainInverse = defineStage<TrainInverseParams>({
     }
     return {
       outputs: { inverse: release(vars) },
-      metrics: { loss: losses, finalLoss: losses[losses.length - 1], kept: kept.length },
+      metrics: { loss: losses, lossStep: logSteps(p.steps, p.logEvery), finalLoss: losses[losses.length - 1], kept: kept.length },
     };
   },
 });

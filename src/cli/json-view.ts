@@ -10,6 +10,9 @@
 //     pipeline: string, runId: string,            // a sweep: the sweep id
 //     status: 'ok' | 'failed' | 'interrupted',
 //     runDir: string,                              // absolute: the run folder (a sweep: the sweep folder)
+//     report: string | null,                       // absolute: its report.html (a sweep: sweep.html);
+//                                                  // null when it could not be made (see reportError
+//                                                  // in manifest.json / sweep.json)
 //     backend: string, cacheRoot: string,          // absolute
 //     computed: number,                            // stages computed by this run (the rest were hits)
 //     stages: [{ id: string,                       // a sweep: stage instance ids (`confident@v1+v2`)
@@ -71,6 +74,8 @@ export interface RunJson {
   runId: string;
   status: RunManifest['status'];
   runDir: string;
+  /** report.html (a sweep: sweep.html), absolute; null when it could not be made. */
+  report: string | null;
   backend: string;
   cacheRoot: string;
   computed: number;
@@ -129,6 +134,7 @@ export function runJson(result: RunResult, cacheRoot: string): RunJson {
     pipeline: manifest.pipeline,
     status,
     runDir: result.runDir,
+    report: result.report ?? null,
     backend: manifest.backend,
     cacheRoot,
     computed: result.computed,
@@ -214,7 +220,7 @@ const SHAPE_NOTE = 'Nothing else is printed on stdout; errors go to stderr. Non-
 export const RUN_JSON_HELP = `
 --json prints one JSON document when the run ends, with no progress display (${RUN_FORMAT}):
   { "format": "${RUN_FORMAT}", "pipeline", "runId", "status": "ok"|"failed"|"interrupted",
-    "runDir", "backend", "cacheRoot", "computed",
+    "runDir", "report" (report.html, a sweep: sweep.html; null if not written), "backend", "cacheRoot", "computed",
     "stages": [{ "id", "type", "status": "hit"|"miss"|"failed"|"skipped"|"interrupted", "key",
                  "ms", "computeMs", "storeMs", "metrics", "pictures": [paths relative to runDir], "error" }],
     "sweep": { "id", "variants": [{ "id", "values", "status", "runDir", "metrics" }] } }  (a sweep only;

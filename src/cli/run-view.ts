@@ -1,5 +1,6 @@
 // What a run prints once its stages have settled: the failures, each stage's headline metrics (a
-// sweep: the table of variants), the pictures, and the folder that holds the records (last).
+// sweep: the table of variants), the pictures, the report page, and the folder that holds the
+// records (last).
 import { isAbsolute, join, relative } from 'node:path';
 import type { RunManifest } from '../runner/run-record.js';
 import type { RunResult } from '../runner/run.js';
@@ -93,11 +94,13 @@ export function formatRunEnd(result: RunResult, cwd = process.cwd()): string[] {
     // The same names in every variant's folder: listed once, relative to it.
     const pictures = [...new Set(result.sweep.manifests.flatMap(picturesOf))];
     if (pictures.length) lines.push(`pictures (in each variant's folder): ${pictures.join('  ')}`);
+    if (result.report) lines.push(`report: ${shown(result.report, cwd)}`);
     lines.push(`sweep folder: ${result.runDir}`);
   } else {
     lines.push(...formatHeadlines(result.manifest));
     const pictures = picturesOf(result.manifest).map((p) => shown(join(result.runDir, p), cwd));
     if (pictures.length) lines.push(`pictures: ${pictures.join('  ')}`);
+    if (result.report) lines.push(`report: ${shown(result.report, cwd)}`);
     lines.push(`run folder: ${result.runDir}`);
   }
   return lines;

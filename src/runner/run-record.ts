@@ -1,12 +1,15 @@
 // The run folder: runs/<pipeline>/<run-id>/ with manifest.json (config, keys, hit/miss, timings,
-// backend, versions) and each stage's metrics and pictures. Written for hits too, so every run
-// folder is complete on its own.
+// backend, versions), each stage's metrics and pictures, and report.html (all of it in one page).
+// Written for hits too, so every run folder is complete on its own.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CorruptBlobError, type RunCache } from '../store/run-cache.js';
 import { encodePng } from '../render/png.js';
+import type { Graph } from '../graph/graph.js';
+import { renderRunReport } from '../report/run-report.js';
+import type { ReportPicture, ReportRun, ReportStage } from '../report/types.js';
 import type { StageOutcome } from './executor.js';
 import { packageInfo } from './package-info.js';
 
@@ -21,7 +24,7 @@ function versionOf(pkg: string): string | undefined {
 }
 
 /** Write a small file atomically (temp file in the same folder, then rename). */
-function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string): void {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);
@@ -55,20 +58,68 @@ export interface RunManifest {
       error?: string;
     }
   >;
+  /** Set when report.html could not be made: the run's results stand without it. */
+  reportError?: string;
 }
 
-export function writeRunRecord(args: {
+export interface RunRecord {
+  manifest: RunManifest;
+  /** What report.html was made from (the sweep report reuses it). */
+  report: ReportRun;
+  /** report.html, absolute; undefined when it could not be made (manifest.reportError says why). */
+  reportPath?: string;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The param schema defaults of a stage type: `params.properties[k].default`. */
+function schemaDefaults(params: Record<string, unknown>): Record<string, unknown> {
+  const props = (params.properties ?? {}) as Record<string, { default?: unknown } | undefined>;
+  const out: Record<string, unknown> = {};
+  for (const [k, p] of Object.entries(props)) if (p && 'default' in p) out[k] = p.default;
+  return out;
+}
+
+function reportInput(manifest: RunManifest, graph: Graph, pictures: Record<string, ReportPicture[]>): ReportRun {
+  const stages = Object.entries(manifest.stages).map(([id, row]): ReportStage => {
+    const node = graph.nodes.get(id);
+    return {
+      id,
+      type: row.type,
+      status: row.status,
+      key: row.key,
+      ms: row.ms,
+      computeMs: row.computeMs,
+      storeMs: row.storeMs,
+      inputs: Object.fromEntries(Object.entries(node?.inputs ?? {}).map(([k, r]) => [k, `${r.stage}.${r.output}`])),
+      params: node?.params ?? {},
+      defaults: node ? schemaDefaults(node.def.params) : {},
+      metrics: row.metrics,
+      pictures: pictures[id] ?? [],
+      error: row.error,
+    };
+  });
+  const { pipeline, runId, status, started, finished, backend, files } = manifest;
+  const seed = [...graph.nodes.values()][0]?.seed;
+  return { pipeline, runId, status, started, finished, backend, seed, files, stages };
+}
+
+export async function writeRunRecord(args: {
   dir: string;
   manifest: Omit<RunManifest, 'stages' | 'versions' | 'finished' | 'status'>;
   outcomes: Map<string, StageOutcome>;
-  types: Record<string, string>;
+  /** The run's graph (a sweep: the variant's): stage types, params and their schema defaults. */
+  graph: Graph;
   cache: RunCache;
-}): RunManifest {
-  const { dir, outcomes, cache } = args;
+  /** A sweep variant: its report links back to the sweep's page. */
+  inSweep?: boolean;
+}): Promise<RunRecord> {
+  const { dir, outcomes, cache, graph } = args;
   mkdirSync(dir, { recursive: true });
   const stages: RunManifest['stages'] = {};
+  const pictures: Record<string, ReportPicture[]> = {};
   for (const [id, o] of outcomes) {
-    const row: RunManifest['stages'][string] = { type: args.types[id], status: o.status, key: o.key, ms: Math.round(o.ms) };
+    const row: RunManifest['stages'][string] = { type: graph.nodes.get(id)!.def.type, status: o.status, key: o.key, ms: Math.round(o.ms) };
     if (o.error) row.error = o.error.message;
     if (o.entry) {
       const stageDir = join(dir, id);
@@ -78,6 +129,8 @@ export function writeRunRecord(args: {
       row.storeMs = Math.round(o.entry.timings.storeMs);
       writeFileSync(join(stageDir, 'metrics.json'), `${JSON.stringify(o.entry.metrics, null, 2)}\n`);
       row.pictures = [];
+      const written: ReportPicture[] = [];
+      pictures[id] = written;
       for (const [name, ref] of Object.entries(o.entry.pictures)) {
         let img = o.pictures?.[name];
         try {
@@ -89,8 +142,10 @@ export function writeRunRecord(args: {
           row.error = `picture ${name} not written: ${err.message}`;
           continue;
         }
-        writeFileSync(join(stageDir, `${name}.png`), encodePng(img));
+        const png = encodePng(img);
+        writeFileSync(join(stageDir, `${name}.png`), png);
         row.pictures.push(`${id}/${name}.png`);
+        written.push({ name, png, width: img.width, height: img.height });
       }
     }
     stages[id] = row;
@@ -111,6 +166,26 @@ export function writeRunRecord(args: {
     },
     stages,
   };
-  writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return manifest;
+  // Made before the manifest is written, so the manifest can say when it failed; written after
+  // it, so a report.html on disk always has its manifest beside it.
+  const report = reportInput(manifest, graph, pictures);
+  if (args.inSweep) report.sweepHref = '../sweep.html';
+  let html: string | undefined;
+  try {
+    html = await renderRunReport(report);
+  } catch (err) {
+    manifest.reportError = `report.html not written: ${errorText(err)}`;
+  }
+  const writeManifest = () => writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeManifest();
+  if (html === undefined) return { manifest, report };
+  const reportPath = join(dir, 'report.html');
+  try {
+    writeFileAtomic(reportPath, html);
+  } catch (err) {
+    manifest.reportError = `report.html not written: ${errorText(err)}`;
+    writeManifest();
+    return { manifest, report };
+  }
+  return { manifest, report, reportPath };
 }

@@ -16,10 +16,10 @@ import { openStore } from '../store/open.js';
 import { defaultCacheRoot, type RunCache } from '../store/run-cache.js';
 import { StageEvents } from './events.js';
 import { Executor, type StageOutcome } from './executor.js';
-import { newRunId, writeRunRecord, type RunManifest } from './run-record.js';
+import { newRunId, writeRunRecord, type RunManifest, type RunRecord } from './run-record.js';
 import { resolveStageModule } from './stage-modules.js';
 import { loadRegistry } from './stage-plugins.js';
-import { sweepRows, writeSweepFiles, type SweepRow } from './sweep-report.js';
+import { writeSweepRecord, type SweepRow } from './sweep-report.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface CommonOptions {
@@ -65,6 +65,9 @@ export interface RunResult {
   outcomes: Map<string, StageOutcome>;
   /** The run folder (for a sweep, the sweep folder). */
   runDir: string;
+  /** report.html of the run folder (for a sweep, sweep.html of the sweep folder), absolute;
+   * undefined when it could not be made (the manifest's, or sweep.json's, `reportError`). */
+  report?: string;
   manifest: RunManifest;
   computed: number;
   ok: boolean;
@@ -116,8 +119,6 @@ export async function prepare(opts: CommonOptions, lookOnly = false): Promise<Pr
   return { loaded, registry, graph, sweep, force, cache, backend };
 }
 
-const typesOf = (graph: Graph) => Object.fromEntries([...graph.nodes].map(([id, n]) => [id, n.def.type]));
-
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const { loaded, graph, sweep, force, cache, backend } = await prepare(opts);
   const runId = newRunId();
@@ -140,30 +141,46 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     }
     const base = { pipeline: graph.name, started, backend, files: loaded.files };
     if (!sweep) {
-      const manifest = writeRunRecord({ dir: runDir, manifest: { ...base, runId, config: loaded.config }, outcomes, types: typesOf(graph), cache });
-      return { outcomes, runDir, manifest, computed: executor.computed, ok: manifest.status === 'ok', interrupted: Boolean(opts.signal?.aborted), outputs };
+      const record = await writeRunRecord({ dir: runDir, manifest: { ...base, runId, config: loaded.config }, outcomes, graph, cache });
+      const { manifest } = record;
+      return {
+        outcomes,
+        runDir,
+        report: record.reportPath,
+        manifest,
+        computed: executor.computed,
+        ok: manifest.status === 'ok',
+        interrupted: Boolean(opts.signal?.aborted),
+        outputs,
+      };
     }
     // Each variant gets a complete run folder of its own, under the sweep folder.
-    const manifests = sweep.variants.map(({ variant, graph: vg, nodeOf }) =>
-      writeRunRecord({
-        dir: join(runDir, variant.id),
-        manifest: { ...base, runId: `${runId}/${variant.id}`, config: variant.config },
-        outcomes: new Map(vg.order.map((sid) => [sid, outcomes.get(nodeOf[sid])!])),
-        types: typesOf(vg),
-        cache,
-      }),
-    );
-    const rows = sweepRows(
-      sweep.variants.map((v) => v.variant),
-      manifests,
-      sweep.variants.map((v) => join(runDir, v.variant.id)),
-    );
+    const records: RunRecord[] = [];
+    for (const { variant, graph: vg, nodeOf } of sweep.variants) {
+      records.push(
+        await writeRunRecord({
+          dir: join(runDir, variant.id),
+          manifest: { ...base, runId: `${runId}/${variant.id}`, config: variant.config },
+          outcomes: new Map(vg.order.map((sid) => [sid, outcomes.get(nodeOf[sid])!])),
+          graph: vg,
+          cache,
+          inSweep: true,
+        }),
+      );
+    }
+    const manifests = records.map((r) => r.manifest);
     const computedBy = Object.fromEntries(graph.order.map((id) => [id, outcomes.get(id)!.status]));
-    writeSweepFiles(runDir, { pipeline: graph.name, sweepId: runId, started, backend, instances: computedBy }, rows);
+    const { rows, reportPath } = await writeSweepRecord(
+      runDir,
+      { pipeline: graph.name, sweepId: runId, started, backend, instances: computedBy },
+      sweep.variants.map((v) => v.variant),
+      records,
+    );
     const ok = manifests.every((m) => m.status === 'ok');
     return {
       outcomes,
       runDir,
+      report: reportPath,
       manifest: manifests[0],
       computed: executor.computed,
       ok,

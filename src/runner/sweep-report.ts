@@ -1,9 +1,12 @@
 // The end of a sweep: one row per variant with its swept values and each stage's headline
-// (scalar) metrics, written as sweep.json / sweep.csv in the sweep folder (the CLI prints them).
+// (scalar) metrics, written as sweep.json / sweep.csv in the sweep folder (the CLI prints them),
+// and sweep.html, the page that shows them all.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Variant } from '../graph/sweep.js';
-import type { RunManifest } from './run-record.js';
+import { renderSweepReport } from '../report/sweep-report.js';
+import type { ReportSweep } from '../report/types.js';
+import { type RunManifest, type RunRecord, writeFileAtomic } from './run-record.js';
 
 export interface SweepRow {
   variant: string;
@@ -49,4 +52,56 @@ export function writeSweepFiles(dir: string, meta: Record<string, unknown>, rows
     ]),
   ];
   writeFileSync(join(dir, 'sweep.csv'), `${lines.map((l) => l.map(csvCell).join(',')).join('\n')}\n`);
+}
+
+/** The end of a sweep on disk: sweep.json, sweep.csv and sweep.html (after them, like a run's
+ * report.html after its manifest). A sweep.html that cannot be made is noted in sweep.json as
+ * `reportError`; the sweep's results stand. */
+export async function writeSweepRecord(
+  dir: string,
+  meta: { pipeline: string; sweepId: string; started: string; backend: string; instances: Record<string, string> },
+  variants: Variant[],
+  records: RunRecord[],
+): Promise<{ rows: SweepRow[]; reportPath?: string }> {
+  const manifests = records.map((r) => r.manifest);
+  const rows = sweepRows(
+    variants,
+    manifests,
+    variants.map((v) => join(dir, v.id)),
+  );
+  const statuses = manifests.map((m) => m.status);
+  const status = statuses.includes('interrupted') ? 'interrupted' : statuses.includes('failed') ? 'failed' : 'ok';
+  const input: ReportSweep = {
+    pipeline: meta.pipeline,
+    sweepId: meta.sweepId,
+    status,
+    started: meta.started,
+    finished: new Date().toISOString(),
+    backend: meta.backend,
+    variants: rows.map((r, i) => ({
+      id: r.variant,
+      values: r.values,
+      status: r.status,
+      metrics: r.metrics,
+      href: records[i].reportPath ? `${r.variant}/report.html` : undefined,
+      run: records[i].report,
+    })),
+  };
+  const failure = (err: unknown) => `sweep.html not written: ${err instanceof Error ? err.message : String(err)}`;
+  let html: string | undefined;
+  try {
+    html = await renderSweepReport(input);
+  } catch (err) {
+    writeSweepFiles(dir, { ...meta, reportError: failure(err) }, rows);
+    return { rows };
+  }
+  writeSweepFiles(dir, meta, rows);
+  const reportPath = join(dir, 'sweep.html');
+  try {
+    writeFileAtomic(reportPath, html);
+  } catch (err) {
+    writeSweepFiles(dir, { ...meta, reportError: failure(err) }, rows);
+    return { rows };
+  }
+  return { rows, reportPath };
 }

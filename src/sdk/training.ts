@@ -73,6 +73,15 @@ export function isLogStep(step: number, steps: number, logEvery: number): boolea
   return step % logEvery === 0 || step === steps - 1;
 }
 
+/** The 1-based step numbers of the log steps (`isLogStep`) of `steps` steps, in order: the x
+ * values of the losses `adagradLoop` returns (`logSteps(25, 10)` is [1, 11, 21, 25]), so a stage
+ * can record them beside its `loss` and a plot puts each loss at the step it was read. */
+export function logSteps(steps: number, logEvery: number): number[] {
+  const out: number[] = [];
+  for (let step = 0; step < steps; step++) if (isLogStep(step, steps, logEvery)) out.push(step + 1);
+  return out;
+}
+
 /**
  * Run `opts.steps` Adagrad steps on `vars`, minimising `loss` (see `Adagrad`). `loss(step)` builds the scalar loss for one step (inside the
  * gradient tape); `prepare(step)` may build per-step tensors outside the tape and returns them so

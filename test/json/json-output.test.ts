@@ -42,6 +42,8 @@ describe('run --json', () => {
     expect(doc.runDir.startsWith(join(runs, 'smoke'))).toBe(true);
     expect(existsSync(doc.runDir)).toBe(true);
     expect(doc.runId).toBe(JSON.parse(readFileSync(join(doc.runDir, 'manifest.json'), 'utf8')).runId);
+    expect(doc.report).toBe(join(doc.runDir, 'report.html'));
+    expect(existsSync(doc.report!)).toBe(true);
     expect(doc.sweep).toBeUndefined();
     expect(doc.stages.map((s) => s.id)).toEqual(STAGES);
     for (const s of doc.stages) {
@@ -111,6 +113,8 @@ describe('run --json', () => {
     expect(doc).toMatchObject({ format: 'mlpipe.run/1', pipeline: 'sweep-smoke', status: 'ok' });
     const sweep = doc.sweep!;
     expect(sweep.id).toBe(doc.runId);
+    expect(doc.report).toBe(join(doc.runDir, 'sweep.html'));
+    expect(existsSync(doc.report!)).toBe(true);
     expect(sweep.variants).toHaveLength(4);
     for (const v of sweep.variants) {
       expect(Object.keys(v.values).sort()).toEqual(['confident.threshold', 'inverse.steps']);

@@ -56,6 +56,7 @@ describe('non-TTY output of a sweep with failing variants', () => {
     expect(dupes).toEqual([]);
     expect(res.out[0]).toMatch(/^pipeline sweep-smoke: sweep of 4 variants/);
     expect(res.out.at(-1)).toMatch(/^sweep folder: /);
+    expect(res.out.at(-2)).toMatch(/^report: R\/sweep-smoke\/[^/]+\/sweep\.html$/);
   });
 
   it('keeps constant metrics in the table, marked', () => {
@@ -67,13 +68,13 @@ describe('non-TTY output of a sweep with failing variants', () => {
 });
 
 describe('end of a run', () => {
-  it('prints each stage headline metrics and the pictures, then the run folder last', () => {
+  it('prints each stage headline metrics, the pictures and the report, then the run folder last', () => {
     const r = run(join(root, 'experiments', 'smoke.yaml'));
     expect(r.status).toBe(0);
     expect(r.err).toEqual([]);
     const at = r.out.findIndex((l) => l.startsWith('data:'));
     const summary = r.out.slice(at);
-    expect(summary).toHaveLength(9);
+    expect(summary).toHaveLength(10);
     expect(summary[0]).toMatch(/^data: {9}train 600 {2}test 200$/);
     expect(summary[1]).toMatch(/^classifier: {3}accuracy 0\.\d+ {2}finalLoss [\d.]+$/);
     expect(summary[2]).toMatch(/^confident: {4}kept \d+ {2}keptFraction [\d.]+$/);
@@ -81,11 +82,12 @@ describe('end of a run', () => {
     expect(summary[4]).toMatch(/^reconstruct: {2}l1PerPixel [\d.]+ {2}matchesTrueLabel \d+ {2}matchesPrediction \d+$/);
     expect(summary[5]).toMatch(/^generate: {5}minConfidence [\d.]+$/);
     expect(summary[6]).toMatch(/^features: {5}count 100$/);
-    const runDir = /^run folder: (.+)$/.exec(summary[8])![1];
+    const runDir = /^run folder: (.+)$/.exec(summary[9])![1];
     const rel = runDir.slice(dir.length + 1);
     expect(summary[7]).toBe(
       `pictures: ${['reconstruct/reconstruct.png', 'generate/generate.png', 'features/features.png'].map((p) => `${rel}/${p}`).join('  ')}`,
     );
+    expect(summary[8]).toBe(`report: ${rel}/report.html`);
     // Every row once; the whole summary under the rows.
     expect(r.out.filter((l, i) => r.out.indexOf(l) !== i)).toEqual([]);
   }, 120_000);
