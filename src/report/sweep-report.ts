@@ -9,6 +9,15 @@ import { type Curve, lossCurve, type MetricPoint, metricSpec, overlaidLossSpec, 
 import type { ReportPicture, ReportStage, ReportSweep, ReportVariant } from './types.js';
 import { canonical, num, value } from './values.js';
 
+/** sweep.html draws the pictures and loss curves of the first this many variants only: a large
+ * sweep's page would otherwise embed every picture (hundreds of MB for 10,000 variants) and a
+ * legend no one can read. The table and the metric plots keep every variant; each variant's own
+ * report.html has its pictures and curves. */
+export const SWEEP_PAGE_VARIANTS = 50;
+
+const firstOnly = (what: string, n: number) =>
+  n > SWEEP_PAGE_VARIANTS ? `<p class="note">${what} of the first ${SWEEP_PAGE_VARIANTS} of ${n} variants; each variant&#39;s report has its own.</p>` : '';
+
 /** Swept paths and metric names over all variants, in first-seen order. */
 export function sweepColumns(variants: ReportVariant[]): { swept: string[]; metrics: string[] } {
   return {
@@ -106,7 +115,7 @@ async function metricPlots(variants: ReportVariant[], swept: string[], metrics: 
  * instance) share one series, named by all of them, so none hides another. */
 async function lossOverlays(variants: ReportVariant[]): Promise<string[]> {
   const byStage = new Map<string, Array<{ variant: string; curve: Curve }>>();
-  for (const v of variants) {
+  for (const v of variants.slice(0, SWEEP_PAGE_VARIANTS)) {
     for (const s of v.run.stages) {
       const curve = lossCurve(s.id, s.metrics);
       if (curve) byStage.set(s.id, [...(byStage.get(s.id) ?? []), { variant: v.id, curve }]);
@@ -132,7 +141,7 @@ async function lossOverlays(variants: ReportVariant[]): Promise<string[]> {
 function picturesGrid(variants: ReportVariant[]): string {
   const columns: string[] = [];
   const cell = new Map<string, { stage: ReportStage; pic: ReportPicture }>();
-  for (const v of variants) {
+  for (const v of variants.slice(0, SWEEP_PAGE_VARIANTS)) {
     for (const s of v.run.stages) {
       for (const pic of s.pictures) {
         const name = `${s.id}/${pic.name}`;
@@ -143,14 +152,14 @@ function picturesGrid(variants: ReportVariant[]): string {
   }
   if (columns.length === 0) return '';
   const head = `<tr><th>variant</th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
-  const rows = variants.map((v) => {
+  const rows = variants.slice(0, SWEEP_PAGE_VARIANTS).map((v) => {
     const cells = columns.map((c) => {
       const x = cell.get(`${v.id}\n${c}`);
       return x ? `<td>${pictureCell(x.stage, x.pic)}</td>` : '<td class="note">none</td>';
     });
     return `<tr data-variant="${esc(v.id)}"><th>${variantLink(v)}</th>${cells.join('')}</tr>`;
   });
-  return `<h2>Pictures</h2><div class="scroll"><table class="pictures"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
+  return `<h2>Pictures</h2>${firstOnly('Pictures', variants.length)}<div class="scroll"><table class="pictures"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 export async function renderSweepReport(sweep: ReportSweep): Promise<string> {
@@ -176,7 +185,7 @@ export async function renderSweepReport(sweep: ReportSweep): Promise<string> {
     constant.length
       ? `<p class="note">The same in every variant (not plotted): ${constant.map((m) => `<code>${esc(m)}</code> ${esc(num(sweep.variants[0].metrics[m]))}`).join(', ')}</p>`
       : '',
-    losses.length ? `<h2>Loss curves</h2><div class="plots">${losses.join('')}</div>` : '',
+    losses.length ? `<h2>Loss curves</h2>${firstOnly('Curves', sweep.variants.length)}<div class="plots">${losses.join('')}</div>` : '',
     picturesGrid(sweep.variants),
   ];
   return page(`${sweep.pipeline} sweep ${sweep.sweepId}`, body.join('\n'));

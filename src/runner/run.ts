@@ -16,6 +16,7 @@ import { openStore } from '../store/open.js';
 import { defaultCacheRoot, type RunCache } from '../store/run-cache.js';
 import { StageEvents } from './events.js';
 import { Executor, type StageOutcome } from './executor.js';
+import { SWEEP_PAGE_VARIANTS } from '../report/sweep-report.js';
 import { newRunId, writeRunRecord, type RunManifest, type RunRecord } from './run-record.js';
 import { resolveStageModule } from './stage-modules.js';
 import { loadRegistry } from './stage-plugins.js';
@@ -167,6 +168,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           inSweep: true,
         }),
       );
+      // sweep.html shows the first variants' pictures only: the rest need not stay in memory.
+      if (records.length > SWEEP_PAGE_VARIANTS) for (const s of records[records.length - 1].report.stages) s.pictures = [];
     }
     const manifests = records.map((r) => r.manifest);
     const computedBy = Object.fromEntries(graph.order.map((id) => [id, outcomes.get(id)!.status]));
