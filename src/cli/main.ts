@@ -15,6 +15,7 @@ import { listrDisplay } from './listr-display.js';
 import { PLAN_JSON_HELP, planJson, RUN_JSON_HELP, runJson, toJsonText } from './json-view.js';
 import { formatPlan } from './plan-view.js';
 import { formatRunEnd } from './run-view.js';
+import { registerRunsCommands } from './runs-commands.js';
 
 interface SharedFlags extends ConfigFlags {
   sweep?: string[];
@@ -150,5 +151,6 @@ shared(program.command('plan <file>').description("show each stage's key and whe
 
 registerCacheCommands(program, () => loadRegistry());
 registerDiscoverCommands(program, () => loadRegistry());
+registerRunsCommands(program);
 
 await program.parseAsync(process.argv);

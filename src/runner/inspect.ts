@@ -1,8 +1,6 @@
 // Reading the cache for people: list entries, resolve what a user typed (a key prefix or a
 // RUN-ID/STAGE from a run folder) to one entry, and describe an entry down to its tensors' values.
 // Nothing here writes to the cache.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { UsageError } from '../config/index.js';
 import { shortKey } from '../keys/hash.js';
 import { artifactHash } from '../keys/recipe.js';
@@ -14,6 +12,7 @@ import { openExistingStore } from '../store/open.js';
 import type { RunCache } from '../store/run-cache.js';
 import { decodeStored, type RawTensor } from '../store/tensor-bytes.js';
 import { Explainer } from './explain.js';
+import { findRun } from './runs.js';
 
 /** Open an existing cache; a cache command never creates one by looking at a wrong path. */
 export function openCache(root: string): RunCache {
@@ -116,8 +115,8 @@ export async function listEntries(
   return { rows, total, damaged };
 }
 
-/** A unique key prefix, or RUN-ID/STAGE (also PIPELINE/RUN-ID/STAGE, and for a sweep variant
- * RUN-ID/VARIANT/STAGE and PIPELINE/RUN-ID/VARIANT/STAGE) looked up in the run folders. */
+/** A unique key prefix, or RUN/STAGE looked up in the run folders, RUN being any run id `findRun`
+ * accepts (RUN-ID, RUN-ID/VARIANT, PIPELINE/RUN-ID, PIPELINE/RUN-ID/VARIANT, a unique prefix, a path). */
 export async function resolveEntry(cache: RunCache, ref: string, runsRoot = 'runs'): Promise<CacheEntry> {
   if (ref.includes('/')) return resolveRunStage(cache, ref, runsRoot);
   const prefix = ref.toLowerCase();
@@ -132,43 +131,19 @@ export async function resolveEntry(cache: RunCache, ref: string, runsRoot = 'run
   throw new AmbiguousKeyError(ref, found);
 }
 
-interface ManifestRow {
-  key?: string;
-  status: string;
-  error?: string;
-}
-
-/** The run folders a RUN part of RUN/STAGE may name, most specific reading first: RUN-ID,
- * RUN-ID/VARIANT (a sweep variant, as its manifest records `runId`), PIPELINE/RUN-ID or
- * PIPELINE/RUN-ID/VARIANT. A part with no pipeline is looked for under every pipeline folder. */
-function runFolders(run: string, runsRoot: string): string[] {
-  const parts = run.split('/');
-  if (parts.some((p) => p === '' || p === '.' || p === '..')) return [];
-  const pipelines = existsSync(runsRoot) ? readdirSync(runsRoot).filter((p) => statSync(join(runsRoot, p)).isDirectory()) : [];
-  const under = (rest: string[]) => pipelines.map((p) => join(runsRoot, p, ...rest));
-  if (parts.length === 1) return under(parts);
-  if (parts.length === 2) return [...under(parts), join(runsRoot, ...parts)];
-  if (parts.length === 3) return [join(runsRoot, ...parts)];
-  return [];
-}
-
 async function resolveRunStage(cache: RunCache, ref: string, runsRoot: string): Promise<CacheEntry> {
   const cut = ref.lastIndexOf('/');
   const run = ref.slice(0, cut);
   const stage = ref.slice(cut + 1);
-  const folders = runFolders(run, runsRoot);
-  const path = folders.map((f) => join(f, 'manifest.json')).find((m) => existsSync(m));
-  if (!path) {
-    // A sweep's own folder has sweep.json and one run folder per variant, but no manifest.
-    const sweepFile = folders.map((f) => join(f, 'sweep.json')).find((m) => existsSync(m));
-    if (sweepFile) {
-      const ids = (JSON.parse(readFileSync(sweepFile, 'utf8')) as { variants?: { variant: string }[] }).variants?.map((v) => v.variant) ?? [];
-      throw new UsageError(`run ${run} is a sweep: name a variant, as in ${run}/${ids[0] ?? 'v1'}/${stage} (variants: ${ids.join(', ')})`);
-    }
-    throw new UsageError(`no run ${run} under ${runsRoot}/ (use --runs DIR)`);
+  const found = findRun(runsRoot, run);
+  // A sweep's own folder has sweep.json and one run folder per variant, but no manifest.
+  if (found.kind === 'sweep') {
+    const ids = found.sweep?.variants.map((v) => v.variant) ?? found.variants.map((v) => v.id.slice(v.id.lastIndexOf('/') + 1));
+    throw new UsageError(`run ${run} is a sweep: name a variant, as in ${run}/${ids[0] ?? 'v1'}/${stage} (variants: ${ids.join(', ')})`);
   }
-  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { stages: Record<string, ManifestRow> };
-  const row = manifest.stages[stage];
+  if (found.kind === 'damaged') throw new UsageError(`run ${run}: ${found.path} cannot be read (${found.reason})`);
+  const { manifest } = found;
+  const row = Object.hasOwn(manifest.stages, stage) ? manifest.stages[stage] : undefined;
   if (!row) throw new UsageError(`run ${run} has no stage "${stage}" (stages: ${Object.keys(manifest.stages).join(', ')})`);
   // A stage that did not finish left no entry: say what happened, not that the entry is gone.
   if (row.status === 'failed' || row.status === 'skipped' || row.status === 'interrupted') {
