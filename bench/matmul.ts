@@ -1,9 +1,14 @@
-// Micro-benchmark for the wasm matMul rewrite (src/backend/wasm-matmul.ts) and the seed MLP's
-// training step. Build with `npm run build`, run `node dist/bench/matmul.js [--profile]`.
-// Runs the built-in kernels first, then installs the rewrite in the same process, so both columns
-// see the same heap and JIT state.
+// Micro-benchmark for the wasm matMul rewrite (src/backend/wasm-matmul.ts), the machine's BLAS
+// (src/backend/blas-matmul.ts) and the seed MLP's training step. Build with `npm run build`, run
+// `node dist/bench/matmul.js [--threads=N] [--blas-threads=N] [--profile] [--after-only]`.
+// Runs the built-in kernels first, then installs the rewrite, then the BLAS kernel, in the same
+// process, so all columns see the same heap and JIT state (the wasm column runs under withoutBlas).
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { installFastMatMul } from '../src/backend/wasm-matmul.js';
+import { installBlasMatMul, withoutBlas } from '../src/backend/blas-matmul.js';
+import { loadBlas } from '../src/backend/blas.js';
+import { loadSimdKernels } from '../src/backend/wasm-simd.js';
 import { installFastGather } from '../src/backend/wasm-gather.js';
 import { registerGradients } from '../src/backend/gradients.js';
 
@@ -19,6 +24,7 @@ registerGradients();
 const argv = process.argv.slice(2);
 const PROFILE = argv.includes('--profile');
 const THREADS = Number(argv.find((a) => a.startsWith('--threads='))?.split('=')[1] ?? 0);
+const BLAS_THREADS = Number(argv.find((a) => a.startsWith('--blas-threads='))?.split('=')[1] ?? Math.max(THREADS, 1));
 
 /** Mean wall ms per call; `cpu` gets the process CPU ms per call (all threads), which is less
  * disturbed than wall time when other processes share the 2 cores. */
@@ -33,8 +39,17 @@ function timeMs(f: () => void, iters: number, warmup = 3, cpu?: { ms: number }):
   return wall;
 }
 
-/** The seed's gradient-shaped products: forward x·W1, dX = dY·W1ᵀ, dW1 = xᵀ·dY, and the rest. */
-const CASES: Array<{ name: string; a: number[]; b: number[]; tA: boolean; tB: boolean }> = [
+/** The seed's gradient-shaped products: forward x·W1, dX = dY·W1ᵀ, dW1 = xᵀ·dY, and the rest.
+ * `pixels`: A is like a batch of MNIST pixels, 80% zeros (where the wasm path's spmm kernel runs). */
+const CASES: Array<{ name: string; a: number[]; b: number[]; tA: boolean; tB: boolean; pixels?: boolean }> = [
+  { name: 'pixels x·W1 [1000,784]x[784,100]', a: [1000, 784], b: [784, 100], tA: false, tB: false, pixels: true },
+  { name: 'pixels xT·dZ [1000,784]^T x[1000,100]', a: [1000, 784], b: [1000, 100], tA: true, tB: false, pixels: true },
+  { name: 'inverse l·W [1000,100]x[100,784]', a: [1000, 100], b: [100, 784], tA: false, tB: false },
+  { name: 'inverse dP·WT [1000,784]x[100,784]^T', a: [1000, 784], b: [100, 784], tA: false, tB: true },
+  { name: 'inverse lT·dP [1000,100]^T x[1000,784]', a: [1000, 100], b: [1000, 784], tA: true, tB: false },
+  { name: 'hidden [1000,100]x[100,100]', a: [1000, 100], b: [100, 100], tA: false, tB: false },
+  { name: 'output [1000,100]x[100,10]', a: [1000, 100], b: [100, 10], tA: false, tB: false },
+  { name: 'generate [10,100]x[100,10]', a: [10, 100], b: [100, 10], tA: false, tB: false },
   { name: 'plain  [1000,784]x[784,100]', a: [1000, 784], b: [784, 100], tA: false, tB: false },
   { name: 'tA     [784,1000]^T x[784,100]', a: [784, 1000], b: [784, 100], tA: true, tB: false },
   { name: 'tB     [1000,784]x[100,784]^T', a: [1000, 784], b: [100, 784], tA: false, tB: true },
@@ -45,11 +60,21 @@ const CASES: Array<{ name: string; a: number[]; b: number[]; tA: boolean; tB: bo
   { name: 'batch tA [8,128,256]^T x[8,128,256]', a: [8, 128, 256], b: [8, 128, 256], tA: true, tB: false },
 ];
 
+const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+
+/** A [rows, cols] operand like a batch of MNIST pixels: 80% zeros, the rest in (0, 1]. */
+const pixels = (shape: number[]) =>
+  tf.tidy(() => {
+    const u = tf.randomUniform(shape, 0, 1, 'float32', 7);
+    return tf.mul(u, tf.step(tf.sub(u, 0.8)));
+  });
+
 function micro(): number[] {
-  return CASES.map(({ a, b, tA, tB }) => {
-    const x = tf.randomUniform(a, -1, 1, 'float32', 1);
+  return CASES.map(({ a, b, tA, tB, pixels: sparse }) => {
+    const x = sparse ? pixels(a) : tf.randomUniform(a, -1, 1, 'float32', 1);
     const y = tf.randomUniform(b, -1, 1, 'float32', 2);
-    const ms = timeMs(() => tf.matMul(x, y, tA, tB).dispose(), 20);
+    // Best of 5 rounds of 5 calls: other processes on the 2 cores only ever add time.
+    const ms = Math.min(...[0, 1, 2, 3, 4].map(() => timeMs(() => tf.matMul(x, y, tA, tB).dispose(), 5, 1)));
     tf.dispose([x, y]);
     return ms;
   });
@@ -184,17 +209,27 @@ async function main(): Promise<void> {
   const stepBefore = skipBefore ? NaN : stepMs(VARIANTS[1], 20);
   installFastMatMul();
   installFastGather(); // as initBackend does: the gather variant then measures what stages use
+  await loadSimdKernels(tf.backend() as BackendWasm); // the rewrite's spmm path needs them
   const after = micro();
-  console.log('\nmatMul ms/call          built-in   rewritten');
+  const blas = await loadBlas();
+  if (blas) await installBlasMatMul(blas, tf.backend() as BackendWasm, BLAS_THREADS);
+  const onBlas = blas ? micro() : CASES.map(() => NaN);
+  const gf = (c: (typeof CASES)[number], ms: number) => (2 * size(c.a) * (c.tB ? c.b[0] : c.b[c.b.length - 1])) / ms / 1e6;
+  console.log(
+    `\nBLAS: ${blas ? `${blas.name} (${blas.library}, ${BLAS_THREADS} threads, OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? ''})` : 'none loaded'}`,
+  );
+  console.log(`matMul ms/call                              built-in  rewritten      BLAS  (BLAS GFLOP/s, BLAS/rewritten)`);
   CASES.forEach((c, i) => {
-    console.log(`  ${c.name.padEnd(38)} ${before[i].toFixed(2).padStart(7)}  ${after[i].toFixed(2).padStart(9)}`);
+    const row = [before[i], after[i], onBlas[i]].map((x) => x.toFixed(2).padStart(9)).join(' ');
+    console.log(`  ${c.name.padEnd(40)} ${row}  (${gf(c, onBlas[i]).toFixed(0)}, ${(onBlas[i] / after[i]).toFixed(2)}x)`);
   });
   console.log(`\nMLP step (logSoftmax), built-in kernels: ${stepBefore.toFixed(2)} ms/step`);
-  console.log('MLP step with the rewrite (50 steps after 5 warm-up): wall ms/step (process cpu ms/step)');
+  console.log('MLP step (50 steps after 5 warm-up): wall ms/step (process cpu ms/step), rewritten wasm GEMM | BLAS');
   for (const v of VARIANTS) {
-    const cpu = { ms: 0 };
-    const wall = stepMs(v, 50, cpu);
-    console.log(`  ${JSON.stringify(v).padEnd(50)} ${wall.toFixed(2)} (${cpu.ms.toFixed(2)})`);
+    const [cw, cb] = [{ ms: 0 }, { ms: 0 }];
+    const wall = withoutBlas(() => stepMs(v, 50, cw));
+    const wb = blas ? stepMs(v, 50, cb) : NaN;
+    console.log(`  ${JSON.stringify(v).padEnd(50)} ${wall.toFixed(2)} (${cw.ms.toFixed(2)}) | ${wb.toFixed(2)} (${cb.ms.toFixed(2)})`);
   }
   if (PROFILE) for (const v of [VARIANTS[0], VARIANTS[2]]) await profileStep(v);
 }

@@ -14,7 +14,8 @@ export { BINARY_OPS, kernelsWat, type BinaryOp, type SimdKernels } from './wasm-
 
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
-function memoryOf(backend: BackendWasm): WebAssembly.Memory {
+/** The wasm backend's memory (shared in the threaded build). */
+export function memoryOf(backend: BackendWasm): WebAssembly.Memory {
   const wasm = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
   const memory = wasm.wasmMemory ?? wasm.asm?.memory;
   if (!memory) throw new Error('the wasm backend does not expose its memory');
