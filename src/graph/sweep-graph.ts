@@ -1,6 +1,9 @@
 // One graph for a whole sweep. Stage instances that are the same in several variants (same type,
 // code, params, seed and the same upstream instances: hence the same cache key, keys/recipe.ts) become a single
 // node, so shared upstream stages run once for the whole sweep.
+//
+// Linear in the number of instances: each identity remembers the variant that first had it (its
+// upstream identities name the upstream nodes), so 10,000 variants cost no search over them.
 import { instanceIdentity } from '../keys/recipe.js';
 import type { Registry } from '../sdk/stage.js';
 import { buildGraph, topoOrder, type Graph, type StageNode } from './graph.js';
@@ -12,8 +15,15 @@ export interface SweepGraph extends Graph {
   shared: string[];
 }
 
+interface Instance {
+  node: StageNode;
+  users: string[];
+  /** The stage id -> identity map of the first variant that has this instance. */
+  owner: Record<string, string>;
+}
+
 export function buildSweepGraph(variants: Variant[], registry: Registry): SweepGraph {
-  const byIdentity = new Map<string, { node: StageNode; users: string[] }>();
+  const byIdentity = new Map<string, Instance>();
   const perVariant = variants.map((variant) => {
     const graph = buildGraph(variant.config, registry);
     const identityOf: Record<string, string> = {};
@@ -23,7 +33,7 @@ export function buildSweepGraph(variants: Variant[], registry: Registry): SweepG
       identityOf[id] = identity;
       const seen = byIdentity.get(identity);
       if (seen) seen.users.push(variant.id);
-      else byIdentity.set(identity, { node: n, users: [variant.id] });
+      else byIdentity.set(identity, { node: n, users: [variant.id], owner: identityOf });
     }
     return { variant, graph, identityOf };
   });
@@ -33,10 +43,9 @@ export function buildSweepGraph(variants: Variant[], registry: Registry): SweepG
     idOf.set(identity, users.length === variants.length ? node.stageId : `${node.stageId}@${users.join('+')}`);
   }
   const nodes = new Map<string, StageNode>();
-  for (const [identity, { node }] of byIdentity) {
+  for (const [identity, { node, owner }] of byIdentity) {
     const id = idOf.get(identity)!;
-    const owner = perVariant.find((v) => v.identityOf[node.stageId] === identity)!;
-    const inputs = Object.fromEntries(Object.entries(node.inputs).map(([k, r]) => [k, { stage: idOf.get(owner.identityOf[r.stage])!, output: r.output }]));
+    const inputs = Object.fromEntries(Object.entries(node.inputs).map(([k, r]) => [k, { stage: idOf.get(owner[r.stage])!, output: r.output }]));
     nodes.set(id, { ...node, id, inputs });
   }
   return {

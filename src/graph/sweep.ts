@@ -4,8 +4,8 @@
 // before anything runs. When both `variants:` and a grid are given, each variant is crossed with
 // every grid point. Ids: a named item's name (`wide`; crossed with a grid `wide-1`, `wide-2`, ...
 // by grid point), else `v1`, `v2`, ... by position among the variants.
+import { createHash } from 'node:crypto';
 import {
-  applyOverrides,
   ConfigErrors,
   MAX_VARIANTS_ENV,
   maxVariants,
@@ -19,6 +19,7 @@ import {
   type Position,
   type SetEntry,
   unsweepable,
+  variantConfig,
 } from '../config/index.js';
 import { isVariantBlock } from '../config/validate.js';
 import type { Registry } from '../sdk/stage.js';
@@ -121,9 +122,12 @@ export function expandSweep(loaded: LoadedConfig, registry: Registry, sweepArgs:
   for (const combo of combos) {
     try {
       const { entries, name } = combo;
-      const config = applyOverrides(base, entries, registry).config;
-      // The same variant twice is one variant; a named one is kept under its own name.
-      const fingerprint = JSON.stringify([name ?? null, config]);
+      const config = variantConfig(base, entries, registry);
+      // The same variant twice is one variant; a named one is kept under its own name. (A digest:
+      // 10,000 configs' JSON would be tens of MB held until the end.)
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify([name ?? null, config]))
+        .digest('base64');
       if (seen.has(fingerprint)) continue;
       seen.add(fingerprint);
       const id = name === undefined ? `v${variants.length + 1}` : gridded ? `${name}-${combo.point}` : name;

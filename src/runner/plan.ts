@@ -2,8 +2,9 @@
 // anything. A miss is explained against the nearest cached entry of the same stage id, part by
 // part (explain.ts). Looking never counts as using: entries' lastUsed is left alone.
 import type { Graph, StageNode } from '../graph/graph.js';
-import { cacheKey, keyParts } from '../keys/recipe.js';
-import { readStageFiles } from '../keys/source-files.js';
+import { cacheKey, keyParts, partsWithoutInputs } from '../keys/recipe.js';
+import { SourceFiles } from '../keys/source-files.js';
+import { DamagedEntryError } from '../store/index-store.js';
 import type { CacheEntry, RunCache } from '../store/run-cache.js';
 import { Explainer } from './explain.js';
 import { prepare, type CommonOptions } from './run.js';
@@ -18,8 +19,28 @@ export interface PlanRow {
   reasons: string[];
 }
 
-export async function planGraph(graph: Graph, cache: RunCache, backend: string, force: Set<string>): Promise<PlanRow[]> {
-  const explainer = await Explainer.load(cache.index);
+/** The plan of a graph. The index is read once (one scan: the entries misses are explained
+ * against, and the entry of every key looked up), not once per stage instance: a sweep of 10,000
+ * variants has 40,000 of them. `sources`: how the source-data files are hashed (default: from the
+ * stamps the cache index keeps, recording none: plan and why write nothing). */
+export async function planGraph(
+  graph: Graph,
+  cache: RunCache,
+  backend: string,
+  force: Set<string>,
+  sources = new SourceFiles({ store: cache.index }),
+): Promise<PlanRow[]> {
+  const scan = await cache.index.scan();
+  const explainer = new Explainer(scan.entries);
+  const byKey = new Map(scan.entries.map((e) => [e.key, e]));
+  const damaged = new Map(scan.damaged.map((d) => [d.key, d.reason]));
+  /** What peek does, from the scan: an unreadable row throws, an entry with a bad blob is dropped. */
+  const peek = async (key: string): Promise<CacheEntry | undefined> => {
+    const reason = damaged.get(key);
+    if (reason !== undefined) throw new DamagedEntryError(key, cache.index.location, reason);
+    const entry = byKey.get(key);
+    return entry && cache.intact(entry);
+  };
   const entries = new Map<string, CacheEntry>();
   const rows: PlanRow[] = [];
   for (const id of graph.order) {
@@ -36,9 +57,10 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
       rows.push({ id, type, status: 'pending', ...(await pendingReasons(node, waiting)) });
       continue;
     }
-    const parts = keyParts(node, Object.fromEntries(entries), readStageFiles(node.def, node.params).hashes, backend);
+    const upstream = Object.fromEntries(Object.values(node.inputs).map((r) => [r.stage, entries.get(r.stage)!]));
+    const parts = keyParts(node, upstream, (await sources.hashes(node.def, node.params, false)).hashes, backend);
     const key = cacheKey(parts);
-    const entry = await cache.peek(key);
+    const entry = await peek(key);
     if (entry) {
       entries.set(id, entry);
       rows.push(force.has(id) ? { id, type, status: 'forced', key, reasons: ['--force'] } : { id, type, status: 'hit', key, reasons: [] });
@@ -54,8 +76,7 @@ export async function planGraph(graph: Graph, cache: RunCache, backend: string, 
     const reasons = [`runs after ${waiting.join(', ')} (its key needs their outputs)`];
     try {
       // Inputs not yet computed have no outputs to hash; the explanation leaves inputs out.
-      const upstream = Object.fromEntries(Object.values(node.inputs).map((r) => [r.stage, entries.get(r.stage) ?? { outputs: { [r.output]: {} } }]));
-      const parts = keyParts(node, upstream, readStageFiles(node.def, node.params).hashes, backend);
+      const parts = partsWithoutInputs(node, (await sources.hashes(node.def, node.params, false)).hashes, backend);
       const { nearest, reasons: more } = explainer.explain([node.stageId], parts, { ignoreInputs: true });
       return { nearest, reasons: [...reasons, ...more] };
     } catch {
@@ -75,9 +96,9 @@ export interface PlanResult {
 
 /** What a run would compute, and why, without computing anything or recording a use. */
 export async function planPipeline(opts: CommonOptions): Promise<PlanResult> {
-  const { graph, sweep, force, cache, backend } = await prepare(opts, true);
+  const { graph, sweep, force, cache, backend, sources } = await prepare(opts, true);
   try {
-    const rows = await planGraph(graph, cache, backend, force);
+    const rows = await planGraph(graph, cache, backend, force, sources);
     return { pipeline: graph.name, backend, cacheRoot: cache.root, variants: sweep?.variants.length, rows };
   } finally {
     await cache.close();

@@ -30,6 +30,17 @@ export interface IndexStore {
   scan(): Promise<IndexScan>;
   /** The readable entries of scan(): for readers that only compare with entries (plan, why). */
   all(): Promise<CacheEntry[]>;
+  /** Source-data file hashes by stamp (keys/source-files.ts), so that a run whose stages are
+   * cached does not read the data files to make their keys. Optional: with an index that does not
+   * keep them, every file is read for every run.
+   *
+   * The sha256 recorded for the file at `path` (absolute) under exactly `stamp` (what
+   * source-files.ts makes of its size, mtime, ctime, inode and device); undefined when none is
+   * recorded, the record is for another stamp, or it is unreadable. Kept apart from the entries:
+   * scan() never sees these records. */
+  fileHash?(path: string, stamp: string): Promise<string | undefined>;
+  /** Record (replace) the hash of the file at `path` under `stamp`: one record per path. */
+  setFileHash?(path: string, stamp: string, hash: string): Promise<void>;
   /** Fails with an IndexError when the index cannot be opened or fails its integrity check. */
   check(): Promise<void>;
   /** After check() failed with a damaged index: set it aside, start an empty one and return

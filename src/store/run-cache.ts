@@ -94,7 +94,13 @@ export class RunCache<Blobs extends BlobStore = BlobStore> {
    * over the row would hide what wrote it. `cache verify` lists and removes such rows. */
   async peek(key: string): Promise<CacheEntry | undefined> {
     const entry = await this.index.get(key);
-    if (!entry) return undefined;
+    return entry && this.intact(entry);
+  }
+
+  /** peek for an entry already read from the index (plan reads them all at once): the entry if its
+   * blobs are intact, else it is dropped and undefined returned. */
+  async intact(entry: CacheEntry): Promise<CacheEntry | undefined> {
+    const key = entry.key;
     const refs = Object.values(entry.outputs).flatMap((o) => Object.values(o));
     try {
       // Pictures are small and go straight into the run folder: check their content now.

@@ -15,6 +15,11 @@ import { DamagedEntryError, IndexError, type DamagedEntry, type IndexScan, type 
 
 const TABLE = 'keyv';
 const NAMESPACE = 'entries';
+/** Source-data file hashes by stamp (keys/source-files.ts): a table of its own beside keyv's, so
+ * that keyv's rows, scan() and everything that counts entries see entries only. Created by the
+ * first write: a read-only index without it simply has no stamps. */
+const FILE_TABLE = 'file_hashes';
+const HEX64 = /^[0-9a-f]{64}$/;
 const REPAIR = '`pipeline cache verify --repair` moves it aside and starts an empty index; blobs are kept (`pipeline cache gc` removes the ones no entry uses)';
 
 /** What a SQLite error code means here, and whether moving the file aside is the way out. */
@@ -150,6 +155,35 @@ export class SqliteIndex implements IndexStore {
 
   async all(): Promise<CacheEntry[]> {
     return (await this.scan()).entries;
+  }
+
+  /** A row that is not two strings, or whose hash is not a sha256, is no record: the file is read
+   * and the row written over. */
+  async fileHash(path: string, stamp: string): Promise<string | undefined> {
+    const rows = (await this.run(`reading the stamp of ${path}`, async () => {
+      try {
+        return await this.sqlite.query(`SELECT stamp, hash FROM ${FILE_TABLE} WHERE path = ?`, path);
+      } catch (err) {
+        // Made by the first write: an index no run has written a stamp to has none.
+        if (errnoOf(err) === 'SQLITE_ERROR' && (err as Error).message.includes(`no such table: ${FILE_TABLE}`)) return [];
+        throw err;
+      }
+    })) as { stamp: unknown; hash: unknown }[];
+    const row = rows[0];
+    if (!row || row.stamp !== stamp || typeof row.hash !== 'string' || !HEX64.test(row.hash)) return undefined;
+    return row.hash;
+  }
+
+  async setFileHash(path: string, stamp: string, hash: string): Promise<void> {
+    await this.run(`writing the stamp of ${path}`, async () => {
+      await this.sqlite.query(`CREATE TABLE IF NOT EXISTS ${FILE_TABLE}(path TEXT PRIMARY KEY, stamp TEXT NOT NULL, hash TEXT NOT NULL)`);
+      await this.sqlite.query(
+        `INSERT INTO ${FILE_TABLE}(path, stamp, hash) VALUES(?, ?, ?) ON CONFLICT(path) DO UPDATE SET stamp = excluded.stamp, hash = excluded.hash`,
+        path,
+        stamp,
+        hash,
+      );
+    });
   }
 
   /** quick_check reads every page (the index is small: milliseconds) and the SELECT proves the
