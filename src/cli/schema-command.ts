@@ -4,9 +4,7 @@
 // loading FILE gives are in it too.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { editorSchemaText } from '../config/editor-schema.js';
 import type { Registry } from '../sdk/stage.js';
-import { reportError } from './common.js';
 import { registryFor } from './stages-command.js';
 
 export function registerSchemaCommand(program: Command, stages: () => Promise<Registry>): void {
@@ -18,13 +16,14 @@ export function registerSchemaCommand(program: Command, stages: () => Promise<Re
     .option('-o, --output <file>', 'write the schema to this file instead of printing it')
     .action(async (file: string | undefined, flags: { output?: string }) => {
       try {
+        const { editorSchemaText } = await import('../config/editor-schema.js');
         const text = editorSchemaText(await registryFor(file, stages));
         if (flags.output) {
           writeFileSync(flags.output, text);
           console.error(`wrote ${flags.output}`);
         } else process.stdout.write(text);
       } catch (err) {
-        process.exitCode = reportError(err);
+        process.exitCode = (await import('./common.js')).reportError(err);
       }
     });
 }

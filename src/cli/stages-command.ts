@@ -12,12 +12,12 @@
 // `uses` is the registry name (the `uses:` value of a built-in or package stage; for a stage file,
 // its path relative to FILE's folder). A param's `type` is the JSON Schema type (a string, or a list of them); `items` describes a list's
 // elements ({ type, minimum, maximum, exclusiveMinimum, exclusiveMaximum, enum }).
+//
+// Registering the command imports nothing heavy: loading FILE (yaml, ajv, the stage loader) and
+// the error report are imported when the command runs.
 import type { Command } from 'commander';
 import { isObject } from '../config/json.js';
-import { loadConfig } from '../config/index.js';
-import { resolveStageModule } from '../runner/stage-modules.js';
 import type { Registry, StageDef } from '../sdk/stage.js';
-import { reportError } from './common.js';
 import { count, num, table, value } from './format.js';
 
 export interface ValueRange {
@@ -151,6 +151,7 @@ export async function registryFor(file: string | undefined, stages: () => Promis
   const registry = await stages();
   if (file === undefined) return registry;
   // As `run` loads it: the stage files and packages its `uses:` values name join the registry.
+  const [{ loadConfig }, { resolveStageModule }] = await Promise.all([import('../config/index.js'), import('../runner/stage-modules.js')]);
   return (await loadConfig(file, { registry, stageModules: resolveStageModule })).registry;
 }
 
@@ -167,7 +168,7 @@ export function registerStagesCommand(program: Command, stages: () => Promise<Re
         const info = stagesInfo(await registryFor(file, stages));
         console.log(flags.json ? JSON.stringify({ stages: info }, null, 2) : formatStages(info));
       } catch (err) {
-        process.exitCode = reportError(err);
+        process.exitCode = (await import('./common.js')).reportError(err);
       }
     });
 }

@@ -8,7 +8,7 @@ import { loadLayer } from './layers.js';
 import type { LoadState } from './layers.js';
 import { applySetEntries } from './merge.js';
 import type { SetEntry } from './merge.js';
-import type { OriginMap, Path, Tracked } from './origins.js';
+import { OriginMap, type Path, type Tracked } from './origins.js';
 import { reservedMessage, reservedSegment } from './limits.js';
 import { isObject } from './json.js';
 import { plainValue } from './to-plain.js';
@@ -142,6 +142,19 @@ export function applyOverrides(loaded: LoadedConfig, entries: SetEntry[], regist
   const tracked: Tracked = { value: structuredClone(loaded.tracked.value), origins: loaded.tracked.origins.clone() };
   const errors = applySetEntries(tracked, entries);
   return fromTracked(tracked, registry, loaded.files, errors, []);
+}
+
+/** The config of one variant: what `applyOverrides(...).config` returns, made with one copy of
+ * the value and no copy of its origins. Positions are needed only for problems, so a variant with
+ * any problem is made again by `applyOverrides`, which throws them with their positions. A sweep
+ * of 10,000 variants makes 10,000 of these. */
+export function variantConfig(loaded: LoadedConfig, entries: SetEntry[], registry: Registry): PipelineConfig {
+  const tracked: Tracked = { value: structuredClone(loaded.tracked.value), origins: new OriginMap() };
+  if (applySetEntries(tracked, entries).length === 0) {
+    const result = validateMerged(tracked, registry, { inPlace: true });
+    if (result.errors.length === 0) return result.config!;
+  }
+  return applyOverrides(loaded, entries, registry).config;
 }
 
 /** The override "set `dotted` to the value written at `at`" (e.g. at = ['sweep',

@@ -1,7 +1,7 @@
 // The one JSON schema a merged pipeline config must satisfy: the pipeline's own keys plus, per
 // stage type, its params schema (selected by `uses` through if/then).
 import type { Registry } from '../sdk/stage.js';
-import { BACKENDS } from '../backend/index.js';
+import { BACKEND_CHOICES } from '../backend/name.js';
 import { isObject } from './json.js';
 import { MAX_STAGES, NAME_MAX_LENGTH, NAME_PATTERN } from './limits.js';
 
@@ -47,7 +47,7 @@ export function buildSchema(registry: Registry): Record<string, unknown> {
       // The name is a folder of runs/: one safe path segment (limits.ts).
       name: { type: 'string', pattern: NAME_PATTERN, maxLength: NAME_MAX_LENGTH },
       seed: { type: 'integer', default: 1 },
-      backend: { type: 'string', enum: [...BACKENDS], default: 'auto' },
+      backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto' },
       stages: {
         type: 'object',
         minProperties: 1,

@@ -1,9 +1,9 @@
 // Validation of a merged config: one ajv pass over the whole schema (filling in defaults), then
 // the override paths of sweep/variants, then the graph checks. Every problem is collected.
-import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import type { Registry } from '../sdk/stage.js';
 import { ajvErrorsToConfigErrors } from './ajv-messages.js';
+import { compileValidator } from './compiled-validator.js';
 import type { ConfigError, Position } from './errors.js';
 import { cloneJson, isObject } from './json.js';
 import type { OriginMap, Path, Tracked } from './origins.js';
@@ -16,13 +16,13 @@ import type { PipelineConfig } from './types.js';
 
 const validators = new WeakMap<Registry, ValidateFunction>();
 
-/** Compiling is the slow part, and a sweep validates many variants against one registry. */
+/** Compiling is the slow part, and a sweep validates many variants against one registry; a
+ * build keeps compiled validators for later processes (compiled-validator.ts). */
 function validatorFor(registry: Registry): ValidateFunction {
   let v = validators.get(registry);
   if (!v) {
     // strictTypes would demand `type` next to every `properties` inside stage authors' schemas.
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false });
-    v = ajv.compile(buildSchema(registry));
+    v = compileValidator(buildSchema(registry), { allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false });
     validators.set(registry, v);
   }
   return v;
@@ -134,9 +134,14 @@ function checkVariantBlock(item: Record<string, unknown>, i: number, origins: Or
 }
 
 /** Validates a merged config (not modified) and returns a copy with defaults applied, or every
- * problem found, each at the position recorded in `merged.origins`. */
-export function validateMerged(merged: Tracked, registry: Registry): { config: PipelineConfig; errors: [] } | { config?: undefined; errors: ConfigError[] } {
-  const data = cloneJson(merged.value);
+ * problem found, each at the position recorded in `merged.origins`. `inPlace`: the caller owns
+ * `merged.value` and gives it up: defaults are filled into it and it is returned, not a copy. */
+export function validateMerged(
+  merged: Tracked,
+  registry: Registry,
+  opts: { inPlace?: boolean } = {},
+): { config: PipelineConfig; errors: [] } | { config?: undefined; errors: ConfigError[] } {
+  const data = opts.inPlace ? merged.value : cloneJson(merged.value);
   const validate = validatorFor(registry);
   const errors = validate(data) ? [] : ajvErrorsToConfigErrors(validate.errors ?? [], merged.origins, data);
   errors.push(...checkOverridePaths(data, registry, merged.origins));

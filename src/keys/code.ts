@@ -8,7 +8,8 @@
 //
 // Keys must be the same whether we run from the TypeScript sources (vitest) or from the compiled
 // dist/ (the CLI), so a compiled `dist/x/y.js` is mapped back to `x/y.ts` when that source exists.
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkBuilt } from './build-manifest.js';
@@ -88,6 +89,90 @@ function sourceOf(file: string, root: string): string {
 
 const memo = new Map<string, CodeFiles>();
 
+/** One file as moduleFiles reads it: its hash and the specifiers it imports at run time. */
+interface Scan {
+  /** size, mtime, ctime and inode (ns): a file whose stamp is unchanged has not been written. */
+  stamp: string;
+  hash: string;
+  specs: string[];
+}
+
+/** A stamp is trusted only for a file whose inode last changed this long before it was read: a
+ * write in the same tick of a coarse file clock (FAT's is 2 s) could leave the stamp as it was
+ * (git's "racy" case). The ctime, not the mtime: a write always sets it to now, utimes cannot
+ * set it back. */
+const SETTLED_MS = 2000;
+
+/** Scans by absolute path, of this process; and, for a build, of earlier processes too: each
+ * project's dist/.cache/code-files.json keeps the settled scans of its files, so a run from dist/
+ * stats the files a key names instead of reading and hashing them all. */
+const scans = new Map<string, Scan>();
+const keptScans = new Map<string, { path: string; files: Record<string, Scan>; changed: boolean }>();
+
+function stampOf(file: string): { stamp: string; settled: boolean } {
+  const st = statSync(file, { bigint: true });
+  const settled = Date.now() - Number(st.ctimeMs) > SETTLED_MS;
+  return { stamp: `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`, settled };
+}
+
+function keptOf(root: string): { path: string; files: Record<string, Scan>; changed: boolean } {
+  let kept = keptScans.get(root);
+  if (!kept) {
+    const path = join(root, 'dist', '.cache', 'code-files.json');
+    let files: Record<string, Scan> = {};
+    try {
+      const doc = JSON.parse(readFileSync(path, 'utf8')) as { version?: number; files?: Record<string, Scan> };
+      if (doc.version === 1 && doc.files && typeof doc.files === 'object') files = doc.files;
+    } catch {
+      // none yet, or unreadable: every file is read
+    }
+    kept = { path, files, changed: false };
+    keptScans.set(root, kept);
+  }
+  return kept;
+}
+
+/** Write back what this walk read anew (a read-only build keeps nothing; the walk stands). */
+function saveKept(root: string): void {
+  const kept = keptScans.get(root);
+  if (!kept?.changed) return;
+  try {
+    mkdirSync(dirname(kept.path), { recursive: true });
+    const tmp = `${kept.path}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ version: 1, files: kept.files }));
+    renameSync(tmp, kept.path);
+    kept.changed = false;
+  } catch {
+    // not kept: the next process reads these files again
+  }
+}
+
+/** The hash and imports of `file`, read only when its stamp is not one already scanned. */
+function scan(file: string, root: string, keep: boolean): Scan {
+  const { stamp, settled } = stampOf(file);
+  const known = scans.get(file);
+  if (known && known.stamp === stamp) return known;
+  const rel = relative(root, file);
+  const kept = keep ? keptOf(root) : undefined;
+  const prior = kept?.files[rel];
+  if (prior && prior.stamp === stamp && typeof prior.hash === 'string' && Array.isArray(prior.specs)) {
+    scans.set(file, prior);
+    return prior;
+  }
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(IMPORT_RE)].map((m) => m[1] ?? m[2]);
+  const fresh: Scan = { stamp, hash: sha256(text), specs };
+  // A file written just now might be written again within the same clock tick: not trusted yet.
+  if (settled) {
+    scans.set(file, fresh);
+    if (kept) {
+      kept.files[rel] = fresh;
+      kept.changed = true;
+    }
+  }
+  return fresh;
+}
+
 /** The code of a module whose files this hashing cannot follow (a user's stage file, bundled by
  * the stage loader, src/runner/stage-modules.ts): its loader computed the map; `moduleFiles` of
  * that module (and so `stageCode` of its stage) returns it from now on. */
@@ -110,16 +195,18 @@ export function moduleFiles(moduleUrl: string): CodeFiles {
     const file = queue.pop()!;
     // A match inside a string or comment may name no file: nothing to hash then.
     if (seen.has(file) || !existsSync(file)) continue;
-    const text = readFileSync(file, 'utf8');
-    seen.set(file, sha256(text));
-    for (const m of text.matchAll(IMPORT_RE)) {
-      const spec = m[1] ?? m[2];
+    const { hash, specs } = scan(file, root, compiled);
+    seen.set(file, hash);
+    for (const spec of specs) {
       const target = spec.startsWith('.') ? resolve(dirname(file), spec) : selfReference(spec, root);
       if (target) queue.push(sourceOf(target, root));
     }
   }
+  if (compiled) saveKept(root);
   const out: CodeFiles = {};
-  for (const [file, hash] of [...seen].sort(([a], [b]) => a.localeCompare(b))) out[relative(root, file)] = hash;
+  // By code point (not localeCompare: the first call builds an ICU collator, ~6 ms). Keys do not
+  // depend on this order (canonical JSON sorts), only listings of the files do.
+  for (const [file, hash] of [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[relative(root, file)] = hash;
   if (compiled) checkBuilt(root, out);
   memo.set(start, out);
   return out;

@@ -3,7 +3,7 @@
 // concurrently (each waits only for its own inputs). Knows nothing about how progress is shown.
 import type { Graph, InputRef, StageNode } from '../graph/graph.js';
 import { cacheKey, keyParts, type KeyParts } from '../keys/recipe.js';
-import { readStageFiles } from '../keys/source-files.js';
+import { SourceFiles } from '../keys/source-files.js';
 import type { Artifact, GreyImage, StageFile } from '../sdk/stage.js';
 import { Leases } from '../store/lease.js';
 import { CorruptBlobError, type CacheEntry, type RunCache } from '../store/run-cache.js';
@@ -26,14 +26,24 @@ export interface StageOutcome {
 }
 
 export interface ExecutorOptions {
+  /** The backend's name, part of every key. */
   backend: string;
+  /** Starts the backend; called before a stage computes in this process or tensors are read
+   * from the cache (a hit reads none), so a run of hits starts no backend. */
+  ensureBackend?: () => Promise<void>;
   /** Stage ids to compute even when cached. */
   force: Set<string>;
   onEvent?: (e: StageEvent) => void;
-  /** Compute in these worker processes instead of in this one. */
-  pool?: WorkerPool;
+  /** Compute in these worker processes instead of in this one (a WorkerPool, or the stage queue's
+   * QueuePool: runner/queue). */
+  pool?: Pick<WorkerPool, 'run'>;
+  /** Who holds a key while it is computed; default: lease files in the cache root. */
+  leases?: Pick<Leases, 'acquire' | 'cleanDead'>;
   /** Aborting stops every computation at its next progress report; no new one starts. */
   signal?: AbortSignal;
+  /** Source-data files: hashes for keys (from the index's stamps), bytes for stages that compute.
+   * Default: stamps in this cache's index, recorded. */
+  sources?: SourceFiles;
 }
 
 export class Executor {
@@ -43,15 +53,17 @@ export class Executor {
   private readonly artifacts = new Map<string, Promise<Artifact>>();
   /** Counts of stage computations in this run (tests assert on it). */
   computed = 0;
-  private readonly leases: Leases;
+  private readonly leases: Pick<Leases, 'acquire' | 'cleanDead'>;
+  private readonly sources: SourceFiles;
 
   constructor(
     private readonly graph: Graph,
     private readonly cache: RunCache,
     private readonly opts: ExecutorOptions,
   ) {
-    this.leases = new Leases(cache.root);
+    this.leases = opts.leases ?? new Leases(cache.root);
     this.leases.cleanDead(); // kill -9 leaves its leases behind
+    this.sources = opts.sources ?? new SourceFiles({ store: cache.index, record: true });
   }
 
   async runAll(): Promise<Map<string, StageOutcome>> {
@@ -82,32 +94,43 @@ export class Executor {
     const started = performance.now(); // this stage's own time, not the wait for its inputs
     let key: string | undefined;
     try {
-      const files = readStageFiles(node.def, node.params);
-      const parts = keyParts(node, upstream, files.hashes, this.opts.backend);
-      key = cacheKey(parts);
+      // The files' hashes, from their stamps when unchanged: a hit reads no source data. A worker
+      // reads the files itself, so the bytes are kept only to compute here.
+      const bytes = !this.opts.pool;
+      let { hashes, read } = await this.sources.hashes(node.def, node.params, bytes);
       const use = { pipeline: this.graph.name, stageId: node.stageId };
       const forced = this.opts.force.has(id);
       const hit = (entry: CacheEntry, waited: boolean): StageOutcome => {
         this.emit({ type: 'hit', id, key: key!, waited });
         return { id, status: 'hit', key, entry, ms: performance.now() - started };
       };
-      if (!forced) {
-        const entry = await this.cache.lookup(key, use);
-        if (entry) return hit(entry, false);
-      }
-      this.opts.signal?.throwIfAborted();
-      // Another process may be computing this very key: wait for it, then use what it stored.
-      const lease = await this.leases.acquire(key, {
-        signal: this.opts.signal,
-        onWait: (h) => this.emit({ type: 'wait', id, key: key!, holder: `pid ${h.pid} on ${h.host}` }),
-      });
-      try {
-        // Looked up again even without a wait: the holder may have saved and gone just before.
-        const entry = forced ? undefined : await this.cache.lookup(key, use);
-        if (entry) return hit(entry, true);
-        return await this.compute(node, key, parts, files.files, started);
-      } finally {
-        lease.release();
+      for (let attempt = 1; ; attempt++) {
+        const parts = keyParts(node, upstream, hashes, this.opts.backend);
+        key = cacheKey(parts);
+        if (!forced) {
+          const entry = await this.cache.lookup(key, use);
+          if (entry) return hit(entry, false);
+        }
+        this.opts.signal?.throwIfAborted();
+        // Another process may be computing this very key: wait for it, then use what it stored.
+        const lease = await this.leases.acquire(key, {
+          signal: this.opts.signal,
+          onWait: (h) => this.emit({ type: 'wait', id, key: key!, holder: `pid ${h.pid} on ${h.host}` }),
+        });
+        try {
+          // Looked up again even without a wait: the holder may have saved and gone just before.
+          const entry = forced ? undefined : await this.cache.lookup(key, use);
+          if (entry) return hit(entry, true);
+          // Computing reads the files: their bytes must be what the key says. When they are not
+          // (the index's stamp was wrong), the stamp is corrected and the key made again from them.
+          const checked = await this.sources.forCompute(node.def, node.params, hashes, read, bytes);
+          if (checked.changed.length === 0) return await this.compute(node, key, parts, checked.files.files, started);
+          if (attempt > 1) throw new Error(`${node.def.type}: source file(s) ${checked.changed.join(', ')} changed while this run read them; run again`);
+          hashes = checked.files.hashes;
+          read = bytes ? checked.files : undefined;
+        } finally {
+          lease.release();
+        }
       }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -123,6 +146,7 @@ export class Executor {
 
   private async compute(node: StageNode, key: string, parts: KeyParts, files: Record<string, StageFile>, started: number): Promise<StageOutcome> {
     if (this.opts.pool) return this.computeInWorker(node, key, parts, started, this.opts.pool);
+    await this.opts.ensureBackend?.();
     const inputs: Record<string, Artifact> = {};
     for (const [name, ref] of Object.entries(node.inputs)) inputs[name] = await this.artifact(ref);
     this.emit({ type: 'start', id: node.id, key });
@@ -148,7 +172,14 @@ export class Executor {
 
   /** The same in a worker process, which reads the inputs from the cache itself. A corrupt input
    * blob (the worker has dropped its entry) recomputes that input, then this stage once more. */
-  private async computeInWorker(node: StageNode, key: string, parts: KeyParts, started: number, pool: WorkerPool, retry = true): Promise<StageOutcome> {
+  private async computeInWorker(
+    node: StageNode,
+    key: string,
+    parts: KeyParts,
+    started: number,
+    pool: Pick<WorkerPool, 'run'>,
+    retry = true,
+  ): Promise<StageOutcome> {
     const inputs: StageJob['inputs'] = {};
     for (const [name, ref] of Object.entries(node.inputs)) inputs[name] = { entry: (await this.run(ref.stage)).entry!, output: ref.output };
     this.emit({ type: 'start', id: node.id, key });
@@ -182,13 +213,18 @@ export class Executor {
     if (!p) {
       p = (async () => {
         const outcome = await this.run(ref.stage);
+        await this.opts.ensureBackend?.();
         try {
           return await this.cache.loadArtifact(outcome.entry!, ref.output);
         } catch (err) {
           if (!(err instanceof CorruptBlobError)) throw err;
           this.emit({ type: 'recompute', id: ref.stage, reason: `${err.message}: recomputing` });
           const node = this.graph.nodes.get(ref.stage)!;
-          const fresh = await this.compute(node, outcome.key!, outcome.entry!.parts, readStageFiles(node.def, node.params).files, performance.now());
+          const parts = outcome.entry!.parts;
+          const { files, changed } = await this.sources.forCompute(node.def, node.params, parts.files, undefined, !this.opts.pool);
+          if (changed.length)
+            throw new Error(`${node.def.type}: source file(s) ${changed.join(', ')} changed since this run computed the key of ${ref.stage}; run again`);
+          const fresh = await this.compute(node, outcome.key!, parts, files.files, performance.now());
           this.outcomes.set(ref.stage, Promise.resolve(fresh));
           return this.artifacts.get(name)!;
         }

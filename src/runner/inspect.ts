@@ -1,7 +1,7 @@
 // Reading the cache for people: list entries, resolve what a user typed (a key prefix or a
 // RUN-ID/STAGE from a run folder) to one entry, and describe an entry down to its tensors' values.
 // Nothing here writes to the cache.
-import { UsageError } from '../config/index.js';
+import { UsageError } from '../config/errors.js';
 import { shortKey } from '../keys/hash.js';
 import { artifactHash } from '../keys/recipe.js';
 import type { Registry } from '../sdk/stage.js';

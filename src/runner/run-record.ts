@@ -3,11 +3,16 @@
 // Written for hits too, so every run folder is complete on its own.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CorruptBlobError, type RunCache } from '../store/run-cache.js';
-import { encodePng } from '../render/png.js';
+import { fileURLToPath } from 'node:url';
+import { CorruptBlobError } from '../store/blob-store.js';
+import type { RunCache } from '../store/run-cache.js';
+import { sha256 } from '../keys/hash.js';
+import type { GreyImage } from '../render/grid.js';
 import type { Graph } from '../graph/graph.js';
+import { FileMemo } from '../report/memo.js';
+import { keptPackageTree, withSvgMemo } from '../report/plots.js';
 import { renderRunReport } from '../report/run-report.js';
 import type { ReportPicture, ReportRun, ReportStage } from '../report/types.js';
 import type { StageOutcome } from './executor.js';
@@ -70,6 +75,41 @@ export interface RunRecord {
   reportPath?: string;
 }
 
+/** The folder of the cache root that keeps report parts, plots' SVGs and pictures' PNGs (see
+ * report/memo.ts: no cache entries, gc and verify leave it alone). A re-run of cached stages makes
+ * the same parts: reusing them spares loading vega and encoding the PNGs again. */
+export const REPORT_MEMO_FOLDER = 'report-memo';
+
+let encoderId: string | undefined;
+/** What makes a PNG's bytes: render/png.ts, pngjs (and what it depends on) and Node's zlib. */
+function pngEncoder(memo: FileMemo): string {
+  encoderId ??= sha256(
+    JSON.stringify({
+      png: sha256(readFileSync(new URL(`../render/png.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url))),
+      packages: keptPackageTree(['pngjs'], dirname(fileURLToPath(import.meta.url)), memo),
+      zlib: process.versions.zlib,
+    }),
+  );
+  return encoderId;
+}
+
+/** encodePng of a picture whose pixels are the blob `hash` (read and checked by loadPicture), by
+ * way of the memo; the encoder (pngjs) is imported only when a picture is not kept. */
+async function pictureBytes(img: GreyImage, hash: string, memo: FileMemo): Promise<Buffer> {
+  const encode = async () => (await import('../render/png.js')).encodePng(img);
+  let name: string;
+  try {
+    name = `${sha256(JSON.stringify([pngEncoder(memo), hash, img.width, img.height]))}.png`;
+  } catch {
+    return encode();
+  }
+  const kept = memo.get(name);
+  if (kept) return kept;
+  const png = await encode();
+  memo.set(name, png);
+  return png;
+}
+
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The param schema defaults of a stage type: `params.properties[k].default`. */
@@ -116,6 +156,7 @@ export async function writeRunRecord(args: {
 }): Promise<RunRecord> {
   const { dir, outcomes, cache, graph } = args;
   mkdirSync(dir, { recursive: true });
+  const memo = new FileMemo(join(cache.root, REPORT_MEMO_FOLDER));
   const stages: RunManifest['stages'] = {};
   const pictures: Record<string, ReportPicture[]> = {};
   for (const [id, o] of outcomes) {
@@ -142,7 +183,9 @@ export async function writeRunRecord(args: {
           row.error = `picture ${name} not written: ${err.message}`;
           continue;
         }
-        const png = encodePng(img);
+        // The picture is the blob its entry names (a computed stage's too: saved from these
+        // pixels), so its PNG may be kept from an earlier run.
+        const png = await pictureBytes(img, ref.hash, memo);
         writeFileSync(join(stageDir, `${name}.png`), png);
         row.pictures.push(`${id}/${name}.png`);
         written.push({ name, png, width: img.width, height: img.height });
@@ -172,7 +215,7 @@ export async function writeRunRecord(args: {
   if (args.inSweep) report.sweepHref = '../sweep.html';
   let html: string | undefined;
   try {
-    html = await renderRunReport(report);
+    html = await withSvgMemo(memo, () => renderRunReport(report));
   } catch (err) {
     manifest.reportError = `report.html not written: ${errorText(err)}`;
   }

@@ -2,7 +2,7 @@
 // 'mlpipe'`). Params are validated and defaulted as the config does it, the context is built as
 // compute.ts builds it; nothing is looked up in or written to the cache, nothing is written at all.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { initBackend, type BackendChoice } from '../backend/index.js';
+import type { BackendChoice } from '../backend/index.js';
 import { decodePointer } from '../config/ajv-messages.js';
 import { closedParams } from '../config/schema.js';
 import { didYouMean } from '../config/suggest.js';
@@ -99,6 +99,8 @@ export async function runStage<P>(def: StageDef<P>, opts: RunStageOptions<P> = {
     const absent = Object.keys(def.files?.(params) ?? {}).filter((name) => !files?.[name]);
     if (absent.length) throw new Error(`stage ${def.type}: missing file(s) ${absent.join(', ')} in the files option`);
   }
+  // Imported here, not at the top: `import 'mlpipe'` loads no backend code until a stage runs.
+  const { initBackend } = await import('../backend/index.js');
   await initBackend(opts.backend ?? 'auto');
   const onProgress = opts.onProgress;
   const result = await def.run({

@@ -1,18 +1,21 @@
-// One `pipeline run`: config -> (sweep expansion) -> graph -> backend -> executor -> run records.
-// Config problems are found before the backend loads or the cache opens: a bad file changes
-// nothing. Showing progress is the caller's: a Display (the CLI's listr2 rows) is handed the
-// graph and the executor's events; without one a run is silent.
+// One `pipeline run`: config -> (sweep expansion) -> graph -> backend name -> executor -> run
+// records. Config problems are found before the cache opens: a bad file changes nothing. The
+// backend is named before anything runs (the name is part of every key) but started only when a
+// stage computes in this process: a run whose stages are all cached starts none. Showing progress
+// is the caller's: a Display (the CLI's listr2 rows) is handed the graph and the executor's
+// events; without one a run is silent.
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../backend/index.js';
-import { initBackend } from '../backend/index.js';
+import { activeTfBackend, backendName } from '../backend/name.js';
 import { loadConfig, UsageError, type LoadedConfig } from '../config/index.js';
 import { buildGraph, withDescendants, type Graph } from '../graph/graph.js';
 import { buildSweepGraph, type SweepGraph } from '../graph/sweep-graph.js';
 import { expandSweep, isSweep, type Variant } from '../graph/sweep.js';
 import { stageCode } from '../keys/recipe.js';
+import { SourceFiles } from '../keys/source-files.js';
 import type { Artifact, Registry } from '../sdk/stage.js';
-import { openStore } from '../store/open.js';
+import { openStore, resolveLocation } from '../store/open.js';
 import { defaultCacheRoot, type RunCache } from '../store/run-cache.js';
 import { StageEvents } from './events.js';
 import { Executor, type StageOutcome } from './executor.js';
@@ -22,6 +25,7 @@ import { resolveStageModule } from './stage-modules.js';
 import { loadRegistry } from './stage-plugins.js';
 import { writeSweepRecord, type SweepRow } from './sweep-report.js';
 import { WorkerPool } from './worker-pool.js';
+import { queueFor } from './queue/index.js';
 
 export interface CommonOptions {
   file: string;
@@ -34,6 +38,9 @@ export interface CommonOptions {
   backend?: BackendChoice;
   /** true: every stage; a list: those stages and their descendants. */
   force?: boolean | string[];
+  /** Read and hash every source-data file, not trusting the hashes the cache index keeps by file
+   * stamp (keys/source-files.ts); the stamps are recorded anew. */
+  rehash?: boolean;
 }
 
 /** What a display is shown before anything computes. */
@@ -87,7 +94,27 @@ export interface Prepared {
   sweep?: SweepGraph;
   force: Set<string>;
   cache: RunCache;
+  /** The backend's name, as initBackend returns it (the keys hold it); not started yet. */
   backend: string;
+  /** Start the backend (once): before a stage computes, or tensors are read, in this process.
+   * Refuses a backend that comes up under another name than `backend`. */
+  ensureBackend: () => Promise<void>;
+  /** Source-data file hashes for keys (stamped in the cache index), and their bytes to compute. */
+  sources: SourceFiles;
+}
+
+/** The backend's name without starting it, and how to start it when a stage computes. A process
+ * that already runs a backend (a caller's initBackend) asks initBackend, as before: `auto` then
+ * means what is loaded. */
+async function lazyBackend(choice: BackendChoice): Promise<{ backend: string; ensureBackend: () => Promise<void> }> {
+  const start = async () => (await import('../backend/index.js')).initBackend(choice);
+  const backend = activeTfBackend() ? await start() : await backendName(choice);
+  let started: Promise<void> | undefined;
+  const ensureBackend = () =>
+    (started ??= start().then((name) => {
+      if (name !== backend) throw new Error(`backend "${choice}" started as "${name}", but this run's keys name "${backend}"; run again`);
+    }));
+  return { backend, ensureBackend };
 }
 
 /** Everything up to, not including, computing: shared by run and plan (`lookOnly`: plan and
@@ -114,25 +141,39 @@ export async function prepare(opts: CommonOptions, lookOnly = false): Promise<Pr
   }
   // The code part of every key, now: a stale build is refused before anything computes.
   for (const node of graph.nodes.values()) stageCode(node.def);
-  const backend = await initBackend(opts.backend ?? loaded.config.backend);
-  const cache = openStore(resolve(opts.cacheRoot ?? defaultCacheRoot()));
+  const { backend, ensureBackend } = await lazyBackend(opts.backend ?? loaded.config.backend);
+  const cache = openStore(resolveLocation(opts.cacheRoot ?? defaultCacheRoot()));
   await cache.check({ readOnly: lookOnly });
-  return { loaded, registry, graph, sweep, force, cache, backend };
+  const sources = new SourceFiles({ store: cache.index, rehash: opts.rehash, record: !lookOnly });
+  return { loaded, registry, graph, sweep, force, cache, backend, ensureBackend, sources };
 }
 
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
-  const { loaded, graph, sweep, force, cache, backend } = await prepare(opts);
+  const { loaded, graph, sweep, force, cache, backend, ensureBackend, sources } = await prepare(opts);
   const runId = newRunId();
   const started = new Date().toISOString();
   const jobs = opts.jobs ?? cpus().length;
-  const pool = sweep && jobs > 1 ? new WorkerPool(jobs, cache.root, backend) : undefined;
+  // A cache in Redis: `pipeline worker` processes compute the stages (runner/queue).
+  const queued = await queueFor(cache, graph, force);
+  const pool = queued?.pool ?? (sweep && jobs > 1 ? new WorkerPool(jobs, cache.root, backend) : undefined);
   const events = new StageEvents();
-  const executor = new Executor(graph, cache, { backend, force, onEvent: events.emit, pool, signal: opts.signal });
+  const executor = new Executor(graph, cache, {
+    backend,
+    ensureBackend,
+    force,
+    onEvent: events.emit,
+    pool,
+    leases: queued?.leases,
+    signal: opts.signal,
+    sources,
+  });
   const stopWorkers = () => pool?.abort();
   opts.signal?.addEventListener('abort', stopWorkers, { once: true });
   const runDir = join(resolve(opts.runsRoot ?? 'runs'), graph.name, runId);
   try {
-    await opts.display?.({ graph, sweep, backend, cacheRoot: cache.root, workers: pool ? jobs : 0 }, events, (id) => executor.run(id));
+    await opts.display?.({ graph, sweep, backend, cacheRoot: cache.root, workers: queued ? (queued.workers ?? 0) : pool ? jobs : 0 }, events, (id) =>
+      executor.run(id),
+    );
     const outcomes = await executor.runAll();
     const outputs: RunResult['outputs'] = {};
     for (const id of opts.keepOutputs ?? []) {
@@ -193,7 +234,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     };
   } finally {
     opts.signal?.removeEventListener('abort', stopWorkers);
-    pool?.close();
+    await pool?.close();
     await executor.dispose();
     await cache.close();
   }

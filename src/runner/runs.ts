@@ -4,7 +4,7 @@
 // be read becomes a record that says so, never an exception: a listing always finishes.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../config/index.js';
+import { UsageError } from '../config/errors.js';
 import { levenshtein } from '../config/suggest.js';
 import { canonicalJson } from '../keys/hash.js';
 import type { RunManifest } from './run-record.js';

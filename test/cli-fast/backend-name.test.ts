@@ -1,0 +1,70 @@
+// backendName(choice) (src/backend/name.ts) names the backend without starting it, and must be
+// exactly what initBackend(choice) then returns: the name is in every key, so a run of hits keys
+// its stages by it. Each choice is asked in a fresh process (initBackend keeps the first backend
+// it loads), running the build, with PIPELINE_BLAS as given.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../src/backend/index.js';
+import { BACKEND_CHOICES } from '../../src/backend/name.js';
+import { root } from './helpers.js';
+
+const url = (file: string) => pathToFileURL(join(root, 'dist', 'src', 'backend', file)).href;
+
+/** In a fresh process: backendName(choice), then initBackend(choice), each a name or an error. */
+function both(choice: string, env: Record<string, string | undefined> = {}): { predicted: string; started: string; startedTf: string | null } {
+  const script = `
+    const { backendName } = await import(${JSON.stringify(url('name.js'))});
+    const { initBackend } = await import(${JSON.stringify(url('index.js'))});
+    const tf = await import('@tensorflow/tfjs-core');
+    const name = (p) => p.then((n) => n, (e) => 'error: ' + e.message);
+    const predicted = await name(backendName(${JSON.stringify(choice)}));
+    const untouched = Object.keys(globalThis._tfengine.registry).length === 0;
+    const started = await name(initBackend(${JSON.stringify(choice)}));
+    console.log(JSON.stringify({ predicted, untouched, started, startedTf: tf.getBackend() ?? null }));`;
+  const r = spawnSync('node', ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+  expect(r.status, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { predicted: string; untouched: boolean; started: string; startedTf: string | null };
+  // Naming started nothing.
+  expect(out.untouched).toBe(true);
+  return out;
+}
+
+describe('backendName', () => {
+  it('offers the choices initBackend takes', () => {
+    expect([...BACKEND_CHOICES]).toEqual([...BACKENDS]);
+  });
+
+  for (const [choice, env] of [
+    ['auto', {}],
+    ['wasm', {}],
+    ['cpu', {}],
+    ['auto', { PIPELINE_BLAS: 'off' }],
+    ['wasm', { PIPELINE_BLAS: 'off' }],
+    ['wasm', { PIPELINE_BLAS: 'auto' }],
+    ['tensorflow', {}],
+  ] as const) {
+    it(`is what initBackend returns for ${choice}${Object.keys(env).length ? ` with ${JSON.stringify(env)}` : ''}`, () => {
+      const { predicted, started } = both(choice, env);
+      expect(predicted).toBe(started);
+    });
+  }
+
+  it('is what initBackend returns for a full name, and refuses one this process would not run as initBackend does', () => {
+    const auto = both('auto').started;
+    if (auto.includes('+')) expect(both(auto).predicted).toBe(auto);
+    const off = both('wasm+openblas', { PIPELINE_BLAS: 'off' });
+    expect(off.predicted).toMatch(/^error: backend "wasm\+openblas" was asked for but this process would run "wasm"/);
+    expect(off.started).toMatch(/^error: backend "wasm\+openblas" was asked for but this process runs "wasm"/);
+  });
+
+  it('names tensorflow only when @tensorflow/tfjs-node loads (an error otherwise, as initBackend)', () => {
+    const r = both('tensorflow');
+    if (r.started === 'tensorflow') expect(r.predicted).toBe('tensorflow');
+    else {
+      expect(r.started).toMatch(/^error: backend "tensorflow" was asked for but @tensorflow\/tfjs-node did not load/);
+      expect(r.predicted).toBe(r.started);
+    }
+  });
+});
