@@ -126,7 +126,7 @@ function stageRow(id: string, row: RunManifest['stages'][string], pictures: stri
 }
 
 /** mlpipe.run/1 from what runPipeline returned (its manifests and outcomes). */
-export function runJson(result: RunResult, cacheRoot: string): RunJson {
+export function runJson(result: RunResult): RunJson {
   const { manifest } = result;
   const status: RunManifest['status'] = result.interrupted ? 'interrupted' : result.ok ? 'ok' : 'failed';
   const base = {
@@ -136,7 +136,7 @@ export function runJson(result: RunResult, cacheRoot: string): RunJson {
     runDir: result.runDir,
     report: result.report ?? null,
     backend: manifest.backend,
-    cacheRoot,
+    cacheRoot: result.cacheRoot,
     computed: result.computed,
   };
   if (!result.sweep) {

@@ -1,13 +1,10 @@
 // The actions of `pipeline run`, `sweep` and `plan`: imported when one of them runs (main.ts
 // registers the commands with light modules only, so `pipeline --help` loads none of this).
-import { resolve } from 'node:path';
 import { runPipeline } from '../runner/run.js';
-import { defaultCacheRoot } from '../store/run-cache.js';
 import { reportError, type ConfigFlags } from './common.js';
 import { planJson, runJson, toJsonText } from './json-view.js';
 import { listrDisplay } from './listr-display.js';
 import { formatRunEnd } from './run-view.js';
-import { parseRedisLocation } from '../store/redis-location.js';
 
 export interface SharedFlags extends ConfigFlags {
   sweep?: string[];
@@ -78,10 +75,7 @@ export async function runAction(file: string, flags: RunFlags): Promise<void> {
       restoreStdout?.();
       // Failures are in the document; stderr says them too, as the text output does.
       for (const o of result.outcomes.values()) if (o.status === 'failed') console.error(`stage ${o.id} failed: ${o.error?.message}`);
-      // The root prepare() opened: a local folder, or a shared cache's blob folder (its Redis URL,
-      // which may hold a password, stays out of the document).
-      const location = flags.cache ?? defaultCacheRoot();
-      console.log(toJsonText(runJson(result, parseRedisLocation(location)?.blobs ?? resolve(location))));
+      console.log(toJsonText(runJson(result)));
     } else formatRunEnd(result).forEach(log);
     process.exitCode = stop.exitCode() ?? (result.ok ? 0 : 1);
   } catch (err) {

@@ -73,6 +73,9 @@ export interface RunResult {
   outcomes: Map<string, StageOutcome>;
   /** The run folder (for a sweep, the sweep folder). */
   runDir: string;
+  /** The cache the run used: its folder (a shared cache: its blob folder, never the Redis URL,
+   * which may hold a password). */
+  cacheRoot: string;
   /** report.html of the run folder (for a sweep, sweep.html of the sweep folder), absolute;
    * undefined when it could not be made (the manifest's, or sweep.json's, `reportError`). */
   report?: string;
@@ -188,6 +191,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       return {
         outcomes,
         runDir,
+        cacheRoot: cache.root,
         report: record.reportPath,
         manifest,
         computed: executor.computed,
@@ -224,6 +228,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     return {
       outcomes,
       runDir,
+      cacheRoot: cache.root,
       report: reportPath,
       manifest: manifests[0],
       computed: executor.computed,
