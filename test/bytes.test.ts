@@ -2,7 +2,8 @@
 // bitwise identical; anything else stays float32.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeStored, rawToTensor, tensorToRaw } from '../src/store/tensor-bytes.js';
+import { decodeStored } from '../src/store/tensor-bytes.js';
+import { rawToTensor, tensorToRaw } from '../src/store/tensor-convert.js';
 import { encodeNpy } from '../src/store/npy.js';
 import { disposeAll, mnist, ready, same } from './stages/_ctx.js';
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Artifact, GreyImage, Metrics } from '../sdk/stage.js';
-import { rawToTensor, tensorToRaw, type RawTensor } from './tensor-bytes.js';
+import type { RawTensor } from './tensor-bytes.js';
 import type { KeyParts } from '../keys/recipe.js';
 import { CorruptBlobError, type BlobRef, type BlobStore } from './blob-store.js';
 import { DirBlobStore } from './dir-blobs.js';
@@ -36,6 +36,11 @@ export interface SaveRequest {
   metrics: Metrics;
   computeMs: number;
 }
+
+/** tensor-convert.ts, imported on first use: it loads tfjs-core (~100 ms), which a run whose
+ * every stage is a hit never needs (it reads no tensors: hits are checked by blob size). */
+let convert: Promise<typeof import('./tensor-convert.js')> | undefined;
+const tensorConvert = () => (convert ??= import('./tensor-convert.js'));
 
 export function defaultCacheRoot(): string {
   return process.env.PIPELINE_CACHE || join(process.cwd(), 'cache');
@@ -118,6 +123,7 @@ export class RunCache<Blobs extends BlobStore = BlobStore> {
     const started = performance.now();
     const lease = this.takeLease();
     try {
+      const { tensorToRaw } = await tensorConvert();
       const outputs: CacheEntry['outputs'] = {};
       for (const [name, artifact] of Object.entries(req.outputs)) {
         outputs[name] = {};
@@ -174,6 +180,7 @@ export class RunCache<Blobs extends BlobStore = BlobStore> {
   async loadArtifact(entry: CacheEntry, output: string): Promise<Artifact> {
     const refs = entry.outputs[output];
     if (!refs) throw new Error(`cache entry ${entry.key.slice(0, 10)} has no output "${output}"`);
+    const { rawToTensor } = await tensorConvert();
     const loaded: Artifact = {};
     try {
       for (const [name, ref] of Object.entries(refs)) loaded[name] = rawToTensor(this.blobs.get(ref.hash));

@@ -19,8 +19,8 @@ import { tf } from 'mlpipe/sdk/tf';
 import type { Artifact } from 'mlpipe/sdk/stage';
 import { squashLogit } from 'mlpipe/sdk/losses';
 
-/** At most this many hidden layers (the train-classifier schema's limit). */
-export const MAX_HIDDEN_LAYERS = 16;
+// Defined beside the tf-free definitions that use it; re-exported for code that reads it here.
+export { MAX_HIDDEN_LAYERS } from './limits.js';
 
 /** One hidden layer: sigmoid(input @ w + b). */
 export interface Layer {

@@ -18,6 +18,8 @@ export interface Probe {
   /** Backends started (initialised). */
   started: string[];
   selected: string | null;
+  /** Packages loaded through the CommonJS loader (tfjs-core among them once imported). */
+  packages: string[];
 }
 
 export interface Ran {

@@ -2,13 +2,22 @@
 // ls/show, runs ls, report, stages, schema, and a run whose every stage is a cache hit. The probe
 // (backend-probe.mjs) reads tfjs-core's engine as the process exits: which backends' modules were
 // imported and which were started. A run with a miss starts the backend, and its keys are those
-// of a run whose process had started the backend before anything else (the old order).
+// of a run whose process had started the backend before anything else (the old order). A run of
+// hits, like the other commands that compute nothing, does not even import tfjs-core (about
+// 100 ms of loading): the stage definitions import their computation (and tfjs) only when they
+// run, and the cache converts tensors (store/tensor-convert.ts) only when it saves or loads them.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pipeline, type Ran, root, tempDir } from './helpers.js';
 
 const smoke = join(root, 'experiments', 'smoke.yaml');
+
+/** tfjs-core never imported: no engine made, its CommonJS bundle not loaded. */
+function expectNoTfjs(r: Ran): void {
+  expect(r.probe.tfjsImported).toBe(false);
+  expect(r.probe.packages.filter((p) => p.startsWith('@tensorflow/'))).toEqual([]);
+}
 
 /** No backend's module imported, none started, none selected. */
 function expectNoBackend(r: Ran): void {
@@ -49,6 +58,7 @@ describe('commands that compute nothing start no backend', () => {
     expect(doc.backend).toBe(JSON.parse(cold.stdout).backend);
     expect(keysOf(r)).toEqual(keysOf(cold));
     expectNoBackend(r);
+    expectNoTfjs(r);
   });
 
   it('the text run too (listr2 display, report.html written)', () => {
@@ -57,6 +67,7 @@ describe('commands that compute nothing start no backend', () => {
     expect(r.stdout.match(/ cached {2}[0-9a-f]{10}/g)).toHaveLength(7);
     expect(r.stdout).toMatch(/^report: .*report\.html$/m);
     expectNoBackend(r);
+    expectNoTfjs(r);
   });
 
   it('plan, why, stages, schema, cache ls and show', () => {
@@ -73,6 +84,7 @@ describe('commands that compute nothing start no backend', () => {
       const r = pipeline(dir, args);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       expectNoBackend(r);
+      expectNoTfjs(r);
     }
   });
 
@@ -94,6 +106,9 @@ describe('commands that compute nothing start no backend', () => {
 describe('a run with a miss', () => {
   it('starts the backend, the one its keys name', () => {
     expect(cold.status).toBe(0);
+    // the probe sees tfjs-core when it is loaded: the no-tfjs checks above can fail
+    expect(cold.probe.tfjsImported).toBe(true);
+    expect(cold.probe.packages).toContain('@tensorflow/tfjs-core');
     const doc = JSON.parse(cold.stdout) as { computed: number; backend: string };
     expect(doc.computed).toBe(7);
     expect(cold.probe.started).toEqual(['wasm']);

@@ -1,7 +1,8 @@
 // reconstruct, generate and features: the stages that turn a trained inverse into pictures.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { features, roundLikeNumpy } from '../../stages/features.js';
+import { features } from '../../stages/features.js';
+import { roundLikeNumpy } from '../../stages/compute/features.js';
 import { generate } from '../../stages/generate.js';
 import { reconstruct } from '../../stages/reconstruct.js';
 import { trainInverse } from '../../stages/train-inverse.js';
