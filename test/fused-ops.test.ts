@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../src/backend/index.js';
-import { l1Distance, softmaxCrossEntropy, squashLogit } from '../src/sdk/losses.js';
+import { l1Distance, rangeExcess, softmaxCrossEntropy, squashLogit } from '../src/sdk/losses.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -98,5 +98,29 @@ describe('softmaxCrossEntropy', () => {
     expect(Math.abs(fused.grad.slice(0, 10).reduce((s, v) => s + v, 0))).toBeLessThan(1e-5);
     await tf.setBackend('wasm');
     expect(() => tf.tidy(() => softmaxCrossEntropy(tf.tensor1d([3, 10], 'int32'), tf.zeros([2, 10])))).toThrow(/label 10 is not in \[0, 9\]/);
+  });
+});
+
+describe('rangeExcess', () => {
+  it('gives the bits of the tfjs-op formula, value and gradient, ties included', async () => {
+    const shape: [number, number] = [41, 17];
+    const v = values(41 * 17).map((x) => x * 0.8 + 0.5);
+    // The min twice, the max three times (one at 1 + ulp steps away to catch rounding of l - 1).
+    v.set([-1.25, 3.5, -1.25, 3.5, 0.5, 3.5], 0);
+    const composite = (l: tf.Tensor2D) => tf.add(tf.mul(0.5, tf.square(tf.min(l))), tf.mul(0.5, tf.square(tf.max(tf.sub(l, 1)))));
+    const f = (l: tf.Tensor2D) => tf.mul(rangeExcess(l), 3);
+    const fused = await valueAndGrad('wasm', f, v, shape);
+    // the same backend's own ops: the fused kernels keep every float32 rounding of the composite
+    const ops = await valueAndGrad('wasm', (l: tf.Tensor2D) => tf.mul(composite(l), 3), v, shape);
+    expect(fused.value).toEqual(ops.value);
+    expect(fused.grad).toEqual(ops.grad);
+    const ref = await valueAndGrad('cpu', f, v, shape);
+    expect(fused.value).toEqual(ref.value);
+    expect(fused.grad).toEqual(ref.grad);
+    // the tied extremes take the whole gradient each: d/dl 3 * 0.5 m^2 = 3m at each tie
+    expect([fused.grad[0], fused.grad[2]]).toEqual([3 * -1.25, 3 * -1.25]);
+    expect([fused.grad[1], fused.grad[3], fused.grad[5]]).toEqual([7.5, 7.5, 7.5]);
+    expect(fused.grad.filter((g) => g !== 0)).toHaveLength(5);
+    await tf.setBackend('wasm');
   });
 });

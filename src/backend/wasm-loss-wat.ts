@@ -1,5 +1,6 @@
-// WAT for the fused pieces of the seed's inverse loss (fused-ops.ts): the L1 pixel distance and
-// logit(squash(p)), each forward and backward in one pass instead of a dozen tfjs kernels.
+// WAT for the fused pieces of the seed's inverse loss (fused-kernels.ts): the L1 pixel distance,
+// logit(squash(p)) and the range penalty, each forward and backward in one pass instead of a dozen
+// tfjs kernels.
 
 export interface LossKernels {
   /** sum over n of |x - y|, accumulated in float64 */
@@ -11,6 +12,11 @@ export interface LossKernels {
   /** per row: out = dh · d log(squash_ratio(p)) / dp; elements tied for the row's min or max each
    * take the whole min/max gradient, as tfjs's Min/Max gradients give it */
   squash_logit_grad(p: number, dh: number, out: number, rows: number, cols: number): void;
+  /** [min(l), max(l - 1)] over n elements, each l - 1 rounded to float32; NaN wins */
+  range_extremes(l: number, n: number): [number, number];
+  /** out = (l == mn ? dMin : 0) + (l - 1 == mx ? dMax : 0): every element tied for an extreme
+   * takes its whole gradient, as tfjs's Min/Max gradients give it */
+  range_excess_grad(l: number, n: number, mn: number, mx: number, dMin: number, dMax: number, out: number): void;
 }
 
 import { at, f64Sum, rows, type Ops } from './wat.js';
@@ -136,4 +142,53 @@ ${f64Sum(
       ${rows((e) => e.store('$o', e.addWhere(e.load('$o'), e.eq(e.load('$p'), e.get('$m')), e.get('$dm'))))}
       ${advance(['$p', '$dh', '$o'])}
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $rl))))`;
+      (br $rl))))
+
+  (func (export "range_extremes") (param $l i32) (param $n i32) (result f32 f32)
+    (local $i i32) (local $n4 i32) (local $v v128) (local $mnV v128) (local $mxV v128) (local $mn f32) (local $mx f32) (local $x f32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $mnV (f32x4.splat (f32.const inf)))
+    (local.set $mxV (f32x4.splat (f32.const -inf)))
+    (block $d (loop $lp
+      (br_if $d (i32.ge_u (local.get $i) (local.get $n4)))
+      (local.set $v (v128.load ${at('$l', '$i')}))
+      (local.set $mnV (f32x4.min (local.get $mnV) (local.get $v)))
+      (local.set $mxV (f32x4.max (local.get $mxV) (f32x4.sub (local.get $v) (f32x4.splat (f32.const 1)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $lp)))
+    (local.set $mn (call $hmin (local.get $mnV)))
+    (local.set $mx (call $hmax (local.get $mxV)))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $x (f32.load ${at('$l', '$i')}))
+      (local.set $mn (f32.min (local.get $mn) (local.get $x)))
+      (local.set $mx (f32.max (local.get $mx) (f32.sub (local.get $x) (f32.const 1))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l2)))
+    (local.get $mn) (local.get $mx))
+
+  (func (export "range_excess_grad") (param $l i32) (param $n i32) (param $mn f32) (param $mx f32) (param $dMin f32) (param $dMax f32) (param $o i32)
+    (local $i i32) (local $n4 i32) (local $v v128) (local $x f32)
+    (local $mnV v128) (local $mxV v128) (local $dMinV v128) (local $dMaxV v128) (local $one v128)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $mnV (f32x4.splat (local.get $mn)))
+    (local.set $mxV (f32x4.splat (local.get $mx)))
+    (local.set $dMinV (f32x4.splat (local.get $dMin)))
+    (local.set $dMaxV (f32x4.splat (local.get $dMax)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (block $d (loop $lp
+      (br_if $d (i32.ge_u (local.get $i) (local.get $n4)))
+      (local.set $v (v128.load ${at('$l', '$i')}))
+      (v128.store ${at('$o', '$i')} (f32x4.add
+        (v128.and (f32x4.eq (local.get $v) (local.get $mnV)) (local.get $dMinV))
+        (v128.and (f32x4.eq (f32x4.sub (local.get $v) (local.get $one)) (local.get $mxV)) (local.get $dMaxV))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $lp)))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $x (f32.load ${at('$l', '$i')}))
+      (f32.store ${at('$o', '$i')} (f32.add
+        (select (local.get $dMin) (f32.const 0) (f32.eq (local.get $x) (local.get $mn)))
+        (select (local.get $dMax) (f32.const 0) (f32.eq (f32.sub (local.get $x) (f32.const 1)) (local.get $mx)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l2))))`;

@@ -24,5 +24,5 @@ export type {
 export { Rng } from './rng.js';
 export { adagradLoop, BatchSampler, constantVariable, isLogStep, release, truncatedWeight, type AdagradOptions } from './training.js';
 export { Adagrad } from './adagrad.js';
-export { l1Distance, logit, softmaxCrossEntropy, squash, squashLogit } from './losses.js';
+export { l1Distance, logit, rangeExcess, softmaxCrossEntropy, squash, squashLogit } from './losses.js';
 export { grid, sideBySide, tensorGrid, type GridOptions } from './pictures.js';

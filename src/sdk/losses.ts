@@ -1,6 +1,6 @@
 // The seed's losses as single ops with their gradients: the classifier's softmax cross-entropy and
-// the inverse's L1 distance and logit(squash(p)). On the wasm backend each direction is one of our
-// kernels (wasm-loss-wat.ts, or a short JS loop) instead of a dozen tfjs kernels and tape entries;
+// the inverse's L1 distance, logit(squash(p)) and range penalty. On the wasm backend each direction
+// is one of our kernels (wasm-loss-wat.ts, or a short JS loop) instead of a dozen tfjs kernels and tape entries;
 // on other backends, the same math from tfjs ops. Results agree to rounding (test/fused-ops.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
@@ -37,6 +37,23 @@ const squashLogitFused = tf.customGrad(((p: tf.Tensor, save: tf.GradSaveFunc) =>
  * fused kernel each way on the wasm backend, the same math from tfjs ops elsewhere. */
 export function squashLogit(p: tf.Tensor2D): tf.Tensor2D {
   return onWasmSimd(p) ? squashLogitFused(p) : (tf.tidy(() => logit(squash(p))) as tf.Tensor2D);
+}
+
+/** 0.5 min(l)^2 + 0.5 max(l - 1)^2, a scalar: the seed's tf.nn.l2_loss of the global min and
+ * of the global max of l - 1, which pushes a projection back into [0, 1]. Differentiable with
+ * respect to l; elements tied for the min or the max each take the whole gradient, as tfjs's
+ * Min/Max gradients give it. One kernel each way on the wasm backend, tfjs ops elsewhere. */
+export function rangeExcess(l: tf.Tensor): tf.Scalar {
+  if (!onWasmSimd(l)) {
+    return tf.tidy(() => tf.add(tf.mul(0.5, tf.square(tf.min(l))), tf.mul(0.5, tf.square(tf.max(tf.sub(l, 1))))) as tf.Scalar);
+  }
+  return tf.customGrad(((v: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([v]);
+    return {
+      value: run(FUSED.rangeExcess, { l: v }),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => run(FUSED.rangeExcessGrad, { l: saved, dy }),
+    };
+  }) as unknown as CustomFn)(l) as tf.Scalar;
 }
 
 /** The L1 distance to data `x`: returns y => sum|x - y| (a scalar), for a y of x's shape,

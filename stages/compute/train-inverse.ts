@@ -3,7 +3,7 @@
 // loads tfjs.
 import { tf } from 'mlpipe/sdk/tf';
 import type { StageContext, StageResult } from 'mlpipe/sdk/stage';
-import { l1Distance } from 'mlpipe/sdk/losses';
+import { l1Distance, rangeExcess } from 'mlpipe/sdk/losses';
 import { asClassifier, expectPixels, hiddenPre, hiddenSizes, invertTrace, type Classifier, type Inverse } from '../shared/mlp.js';
 import { adagradLoop, BatchSampler, logSteps, release, truncatedWeight } from 'mlpipe/sdk/training';
 import type { TrainInverseParams } from '../train-inverse.js';
@@ -70,10 +70,11 @@ export async function run(ctx: StageContext<TrainInverseParams>): Promise<StageR
         if (squashed.length === 0) return similarity; // one hidden layer: nothing through logit
         // tf.nn.l2_loss(t) = sum(t^2)/2, of the global min and of the global max of l_inv - 1,
         // for each projection that goes through logit(squash(.)), summed from the last layer's
-        // down. For two layers this is the seed's excess_l1_inv, in the same order of ops.
+        // down. For two layers this is the seed's excess_l1_inv, in the same order of ops
+        // (rangeExcess keeps the bits of its tfjs-op formula).
         let excess: tf.Tensor | undefined;
         for (const l of squashed) {
-          const e = tf.add(tf.mul(0.5, tf.square(tf.min(l))), tf.mul(0.5, tf.square(tf.max(tf.sub(l, 1)))));
+          const e = rangeExcess(l);
           excess = excess === undefined ? e : tf.add(excess, e);
         }
         return tf.add(similarity, excess!) as tf.Scalar;
