@@ -67,6 +67,7 @@ async function loadWasm(threads: number): Promise<Wasm> {
     import('./wasm-identity.js').then((m) => m.installSharedIdentity),
     import('./wasm-binary.js').then((m) => m.installFastBinary),
     import('./wasm-sum.js').then((m) => m.installFastSum),
+    import('./wasm-log.js').then((m) => m.installFastLog),
   ]);
   for (const install of kernels) install();
   installFusedKernels();

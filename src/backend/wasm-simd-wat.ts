@@ -9,11 +9,13 @@ export type ColMode = 'v' | 's';
 
 type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, aR: number, bR: number) => void;
 
+import { LOG_WAT, type LogKernels } from './wasm-log-wat.js';
 import { LOSS_WAT, type LossKernels } from './wasm-loss-wat.js';
 import { SPMM_WAT, type SpmmKernels } from './wasm-spmm-wat.js';
 import { at, f64Sum, rows } from './wat.js';
 
 export type SimdKernels = LossKernels &
+  LogKernels &
   SpmmKernels & {
     /** dst[i,:] = src[idx[i],:] for i < n rows of `rowBytes` bytes; idx is int32. */
     gather_rows(src: number, idx: number, n: number, rowBytes: number, dst: number): void;
@@ -193,6 +195,7 @@ export function kernelsWat(shared: boolean): string {
   ${FIXED}
   ${LOSS_WAT}
   ${SPMM_WAT}
+  ${LOG_WAT}
   ${binaries.join('\n')}
 )`;
 }
