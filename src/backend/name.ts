@@ -6,10 +6,12 @@
 // Agrees with index.ts: `cpu` is `cpu`; `tensorflow` is `tensorflow` when @tensorflow/tfjs-node's
 // native binding loads (an error otherwise, as initBackend's); `auto` is `tensorflow` when it
 // loads, else wasm; wasm is `wasm+<blas>` when blas.ts's loadBlas finds a BLAS (PIPELINE_BLAS),
-// else `wasm`. test/cli-fast/backend-name.test.ts compares the two for every choice.
+// else `wasm` (kept between processes by name-cache.ts). test/cli-fast/backend-name.test.ts
+// compares the two for every choice.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BackendChoice, BackendRequest } from './index.js';
+import { keepWasmName, keptWasmName, nameInputs } from './name-cache.js';
 
 /** The choices `--backend` and a file's `backend:` take: index.ts's BACKENDS, here without tfjs
  * (a test keeps the two lists equal). */
@@ -41,9 +43,14 @@ function tensorflowLoads(): boolean {
 }
 
 async function wasmName(): Promise<string> {
+  const kept = keptWasmName();
+  if (kept) return kept;
+  const before = nameInputs();
   const { loadBlas } = await import('./blas.js');
   const blas = await loadBlas();
-  return blas ? `wasm+${blas.name}` : 'wasm';
+  const name = blas ? `wasm+${blas.name}` : 'wasm';
+  keepWasmName(name, before);
+  return name;
 }
 
 /** What `initBackend(choice)` returns in a process that has started no backend yet; throws

@@ -68,3 +68,49 @@ describe('backendName', () => {
     }
   });
 });
+
+// The name is kept in dist/.cache/backend-name.json (src/backend/name-cache.ts) so that a run of
+// hits need not load koffi and the BLAS; kept only while what decides it is unchanged.
+describe('the kept backend name', () => {
+  const file = join(root, 'dist', '.cache', 'backend-name.json');
+  /** backendName('wasm') in a fresh process, and whether that process mapped a BLAS library. */
+  function probe(env: Record<string, string | undefined> = {}): { name: string; mapped: boolean } {
+    const script = `
+      const { backendName } = await import(${JSON.stringify(url('name.js'))});
+      const name = await backendName('wasm');
+      const { readFileSync } = await import('node:fs');
+      const mapped = /lib(open|c)?blas/.test(readFileSync('/proc/self/maps', 'utf8'));
+      console.log(JSON.stringify({ name, mapped }));`;
+    const r = spawnSync('node', ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  }
+  const linuxBlas = process.platform === 'linux' && both('wasm').started.includes('+');
+
+  it.runIf(linuxBlas)('is reused without loading the BLAS, and found again when its files, the CPU setting or the file change', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const first = probe();
+    const again = probe();
+    expect(again).toEqual({ name: first.name, mapped: false });
+    expect(again.name).toBe(both('wasm').started);
+
+    // A stamp that no longer matches its library: probed again, and right.
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, { files: Record<string, string> }> };
+    for (const entry of Object.values(kept.entries)) for (const path of Object.keys(entry.files)) entry.files[path] = '1:2:3';
+    writeFileSync(file, JSON.stringify(kept));
+    expect(probe()).toEqual({ name: first.name, mapped: true });
+    expect(probe().mapped).toBe(false);
+
+    // Another core asked for: another name, each kept beside the other.
+    const haswell = probe({ OPENBLAS_CORETYPE: 'Haswell' });
+    expect(haswell).toEqual({ name: 'wasm+openblas-haswell', mapped: true });
+    expect(probe({ OPENBLAS_CORETYPE: 'Haswell' })).toEqual({ name: 'wasm+openblas-haswell', mapped: false });
+    expect(probe()).toEqual({ name: first.name, mapped: false });
+
+    // The BLAS switched off, or a corrupt file: never the kept name.
+    expect(probe({ PIPELINE_BLAS: 'off' }).name).toBe('wasm');
+    writeFileSync(file, '{"version":2,"entries":');
+    expect(probe()).toEqual({ name: first.name, mapped: true });
+    expect(probe().mapped).toBe(false);
+  });
+});
