@@ -12,6 +12,10 @@ export default defineConfig({
       { find: /^mlpipe\/sdk$/, replacement: here('./src/sdk/index.ts') },
       { find: /^mlpipe\/stages$/, replacement: here('./stages/index.ts') },
       { find: /^mlpipe$/, replacement: here('./src/index.ts') },
+      // package.json's `imports` send these to dist/vendor/'s bundles under node; tests use the
+      // packages, as tsc does (the `mlpipe-source` condition).
+      { find: /^#yaml$/, replacement: 'yaml' },
+      { find: /^#commander$/, replacement: 'commander' },
     ],
   },
   test: {

@@ -13,7 +13,7 @@ const PKG = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { n
 
 /** Lowest first: a folder may import only folders in an earlier tier (and itself). backend and
  * render import nothing of ours. */
-const LAYERS: string[][] = [['backend', 'render'], ['sdk'], ['config'], ['keys'], ['graph'], ['store'], ['report'], ['runner'], ['cli']];
+const LAYERS: string[][] = [['backend', 'render', 'build'], ['sdk'], ['config'], ['keys'], ['graph'], ['store'], ['report'], ['runner'], ['cli']];
 const tier = (folder: string): number => LAYERS.findIndex((t) => t.includes(folder));
 
 /** Every module specifier written in `text`. */

@@ -5,7 +5,7 @@
 //
 // This file registers the commands only; their actions are in cache-actions.ts, imported when
 // one of them runs.
-import type { Command } from 'commander';
+import type { Command } from '#commander';
 import type { Registry } from '../sdk/stage.js';
 import type * as Actions from './cache-actions.js';
 import { WHY_JSON_HELP } from './json-view.js';

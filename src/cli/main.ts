@@ -5,7 +5,7 @@
 // it needs when it runs (lazyAction), so `pipeline --help` and `--version` load no tfjs, yaml,
 // ajv or sqlite, and only a stage that computes starts a tensor backend (src/runner/run.ts).
 import { cpus } from 'node:os';
-import { Command } from 'commander';
+import { Command } from '#commander';
 import { packageInfo } from '../runner/package-info.js';
 import { loadRegistry } from '../runner/stage-plugins.js';
 import { registerCacheCommands } from './cache-commands.js';

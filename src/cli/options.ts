@@ -1,6 +1,6 @@
 // The option parsers and shared options of every command: what `pipeline --help` needs, so this
 // file imports commander and small modules only (no tfjs, no yaml, no ajv, no sqlite).
-import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
+import { InvalidArgumentError, Option, type Command, type CommanderError } from '#commander';
 import { BACKEND_CHOICES } from '../backend/name.js';
 import type { BackendChoice } from '../backend/index.js';
 import { UsageError } from '../config/errors.js';

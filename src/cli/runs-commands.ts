@@ -1,7 +1,7 @@
 // `pipeline runs ls|show|compare` and `pipeline report`: the run folders read back. A run is named
 // as its manifest records it (see findRun in src/runner/runs.ts). Exit status: 0 ok, 1 a record
 // cannot be read or a report is missing, 2 bad input (unknown or ambiguous run id).
-import type { Command } from 'commander';
+import type { Command } from '#commander';
 import { lazyAction } from './options.js';
 
 export const RUNS_FORMAT = 'mlpipe.runs/1';

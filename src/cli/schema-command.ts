@@ -3,7 +3,7 @@
 // pipeline.schema.json is this command's output (a test keeps it so). With FILE, the stage types
 // loading FILE gives are in it too.
 import { writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command } from '#commander';
 import type { Registry } from '../sdk/stage.js';
 import { registryFor } from './stages-command.js';
 

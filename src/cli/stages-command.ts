@@ -15,7 +15,7 @@
 //
 // Registering the command imports nothing heavy: loading FILE (yaml, ajv, the stage loader) and
 // the error report are imported when the command runs.
-import type { Command } from 'commander';
+import type { Command } from '#commander';
 import { isObject } from '../config/json.js';
 import type { Registry, StageDef } from '../sdk/stage.js';
 import { count, num, table, value } from './format.js';

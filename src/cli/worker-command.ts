@@ -7,7 +7,7 @@
 // --cache value) before the action runs: the runner opens that cache through store/open.ts, and a
 // cache in Redis makes it submit its stages to the queue (runner/queue) instead of computing them.
 import { cpus } from 'node:os';
-import type { Command } from 'commander';
+import type { Command } from '#commander';
 import { redisLocation } from '../store/redis-location.js';
 import { positiveNumber } from './options.js';
 

@@ -4,7 +4,7 @@
 // file's keys deep-merge over it, then the file's `set:` entries apply. So a parent's `set:`
 // is just part of what the parent says, and a child can override it by writing the value.
 import * as path from 'node:path';
-import { isMap } from 'yaml';
+import { isMap } from '#yaml';
 import type { ConfigError, Position } from './errors.js';
 import { isObject } from './json.js';
 import { MAX_EXTENDS, MAX_FILE_BYTES } from './limits.js';

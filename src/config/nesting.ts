@@ -3,7 +3,7 @@
 // and V8 may then abort the whole process (a regular expression compiled at the overflow point
 // fails as "out of memory"), which no catch can stop. Its lexer is not recursive: its tokens
 // give an upper bound on the depth, well before the parser could overflow.
-import { Lexer } from 'yaml';
+import { Lexer } from '#yaml';
 
 /** Far above MAX_DEPTH (a deeper value is refused later, at its node), far below an overflow. */
 export const MAX_SCAN_DEPTH = 128;

@@ -1,8 +1,8 @@
 // YAML nodes -> plain JSON, recording where every value (and map key) was written. Aliases are
 // expanded here, so this is where a document that names itself, or expands to millions of
 // values from a few lines of text, is stopped: at the alias, before the work is done.
-import { isAlias, isMap, isScalar, isSeq } from 'yaml';
-import type { Alias, Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq } from '#yaml';
+import type { Alias, Node } from '#yaml';
 import type { ConfigError } from './errors.js';
 import { setOwn } from './json.js';
 import { MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_FILE_TEXT, reservedMessage, reservedSegment } from './limits.js';

@@ -1,7 +1,7 @@
 // Reading one pipeline file: parse with the `yaml` package, keeping the node tree and a
 // LineCounter, so every value of the plain result can be traced back to FILE:LINE:COL.
-import { type Document, isAlias, isScalar, LineCounter, parseDocument, visit } from 'yaml';
-import type { Alias, Node } from 'yaml';
+import { type Document, isAlias, isScalar, LineCounter, parseDocument, visit } from '#yaml';
+import type { Alias, Node } from '#yaml';
 import type { ConfigError, Position } from './errors.js';
 import { MAX_DEPTH } from './limits.js';
 import { tooDeepAt } from './nesting.js';
