@@ -1,11 +1,13 @@
 // The cache index in Redis, for many machines: one hash, `<prefix>:index`, cache key -> entry JSON.
 // Each get/set/delete is one command (atomic on the server), and scan() is one HGETALL: a
-// consistent snapshot, as the IndexStore interface asks.
+// consistent snapshot, as the IndexStore interface asks. Source-file hashes by stamp live in a
+// second hash, `<prefix>:files`, by machine and path: machines share the index, not their files.
 //
 // ioredis directly, not keyv's Redis adapter: keyv's adapter brings a second client library, while
 // this one client (and its reconnect settings) also serves BullMQ's queue and the key leases,
 // which need a raw `SET key value NX PX ms` and Lua compare-and-delete that keyv does not offer.
 // As with the SQLite index, a failure is an error (IndexError), never a miss or a no-op.
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { entryProblem, withUse, type CacheEntry } from './entry.js';
 import { DamagedEntryError, IndexError, type DamagedEntry, type IndexScan, type IndexStore } from './index-store.js';
@@ -17,11 +19,16 @@ const ADVICE = 'Check that redis-server runs there and that this machine can rea
 const NOEVICTION =
   'Queued stage jobs and cache entries would vanish under memory pressure: run Redis with --maxmemory-policy noeviction (or CONFIG SET maxmemory-policy noeviction)';
 
+const HEX64 = /^[0-9a-f]{64}$/;
+/** Paths are one machine's: another machine's file at the same path is another file. */
+const fileField = (path: string) => `${hostname()}:${path}`;
+
 export class RedisIndex implements IndexStore {
   readonly location: string;
   /** The URL, without its password. */
   readonly url: string;
   private readonly hash: string;
+  private readonly files: string;
 
   constructor(
     /** Shared with the queue and the leases of this process. */
@@ -31,6 +38,7 @@ export class RedisIndex implements IndexStore {
   ) {
     this.url = redactUrl(url);
     this.hash = `${prefix}:index`;
+    this.files = `${prefix}:files`;
     this.location = `${this.url} (${this.hash})`;
   }
 
@@ -84,6 +92,24 @@ export class RedisIndex implements IndexStore {
 
   async all(): Promise<CacheEntry[]> {
     return (await this.scan()).entries;
+  }
+
+  /** A record that is not JSON of two strings, or whose hash is not a sha256, is none: the file is
+   * read and the record written over. */
+  async fileHash(path: string, stamp: string): Promise<string | undefined> {
+    const text = await this.run(`reading the stamp of ${path}`, () => this.client.hget(this.files, fileField(path)));
+    let record: { stamp?: unknown; hash?: unknown } | undefined;
+    try {
+      record = text === null ? undefined : JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (record?.stamp !== stamp || typeof record.hash !== 'string' || !HEX64.test(record.hash)) return undefined;
+    return record.hash;
+  }
+
+  async setFileHash(path: string, stamp: string, hash: string): Promise<void> {
+    await this.run(`writing the stamp of ${path}`, () => this.client.hset(this.files, fileField(path), JSON.stringify({ stamp, hash })));
   }
 
   /** Reachable within CONNECT_MS (a mistyped URL fails now, not after the reconnect budget), and

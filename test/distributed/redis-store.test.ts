@@ -3,6 +3,7 @@
 // and a blob folder saves and reads back, and the leases are exclusive, expire when their holder
 // stops renewing, and are never released by a holder that lost them.
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Redis } from 'ioredis';
@@ -50,6 +51,27 @@ describe('RedisIndex', () => {
     await ix.delete('a');
     await ix.delete('a'); // not there: not an error
     expect((await ix.all()).map((e) => e.key)).toEqual(['b']);
+    await ix.close();
+  });
+
+  it('keeps source-file hashes by stamp apart from the entries, per machine; a garbled record is none', async () => {
+    const ix = index();
+    const hash = 'ab'.repeat(32);
+    expect(await ix.fileHash('/data/x.idx', 's1')).toBeUndefined();
+    await ix.setFileHash('/data/x.idx', 's1', hash);
+    expect(await ix.fileHash('/data/x.idx', 's1')).toBe(hash);
+    expect(await ix.fileHash('/data/x.idx', 's2')).toBeUndefined(); // the file changed
+    expect(await ix.fileHash('/data/y.idx', 's1')).toBeUndefined();
+    await ix.setFileHash('/data/x.idx', 's2', 'cd'.repeat(32));
+    expect(await ix.fileHash('/data/x.idx', 's2')).toBe('cd'.repeat(32));
+    expect(await ix.fileHash('/data/x.idx', 's1')).toBeUndefined(); // one record per path
+    expect((await ix.scan()).entries).toEqual([]);
+    const fields = await raw.hkeys('mlpipe:files');
+    expect(fields).toEqual([`${hostname()}:/data/x.idx`]);
+    for (const garbled of ['{nope', JSON.stringify({ stamp: 's2', hash: 'not hex' }), JSON.stringify({ stamp: 's2' })]) {
+      await raw.hset('mlpipe:files', fields[0], garbled);
+      expect(await ix.fileHash('/data/x.idx', 's2')).toBeUndefined();
+    }
     await ix.close();
   });
 
