@@ -11,7 +11,7 @@
 // change the fingerprint cannot see (a symlink of the loader's cache retargeted by hand) is
 // caught when a stage computes: the started backend must have the name the keys hold (run.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,4 +116,11 @@ export function keepWasmName(name: string, before: string | undefined): void {
   } catch {
     // not kept: the next run probes again
   }
+}
+
+/** Drop every kept name: a started backend came up under another name than the kept one (a change
+ * the fingerprint could not see), so the next run probes. */
+export function forgetWasmNames(): void {
+  const file = cacheFile();
+  if (file) rmSync(file, { force: true });
 }

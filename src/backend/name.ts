@@ -13,6 +13,8 @@ import { dirname, join } from 'node:path';
 import type { BackendChoice, BackendRequest } from './index.js';
 import { keepWasmName, keptWasmName, nameInputs } from './name-cache.js';
 
+export { forgetWasmNames } from './name-cache.js';
+
 /** The choices `--backend` and a file's `backend:` take: index.ts's BACKENDS, here without tfjs
  * (a test keeps the two lists equal). */
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];

@@ -7,7 +7,7 @@
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../backend/index.js';
-import { activeTfBackend, backendName } from '../backend/name.js';
+import { activeTfBackend, backendName, forgetWasmNames } from '../backend/name.js';
 import { loadConfig, UsageError, type LoadedConfig } from '../config/index.js';
 import { buildGraph, withDescendants, type Graph } from '../graph/graph.js';
 import { buildSweepGraph, type SweepGraph } from '../graph/sweep-graph.js';
@@ -115,7 +115,11 @@ async function lazyBackend(choice: BackendChoice): Promise<{ backend: string; en
   let started: Promise<void> | undefined;
   const ensureBackend = () =>
     (started ??= start().then((name) => {
-      if (name !== backend) throw new Error(`backend "${choice}" started as "${name}", but this run's keys name "${backend}"; run again`);
+      if (name !== backend) {
+        // The kept name was stale (backend/name-cache.ts): forgotten, so the next run probes.
+        forgetWasmNames();
+        throw new Error(`backend "${choice}" started as "${name}", but this run's keys name "${backend}"; run again`);
+      }
     }));
   return { backend, ensureBackend };
 }

@@ -114,3 +114,30 @@ describe('the kept backend name', () => {
     expect(probe().mapped).toBe(false);
   });
 });
+
+describe('a kept backend name that went stale', () => {
+  it.runIf(process.platform === 'linux')('stops the run that would compute under it, and is forgotten so the next run is right', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const file = join(root, 'dist', '.cache', 'backend-name.json');
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-stale-name-'));
+    const cli = (args: string[]) =>
+      spawnSync('node', [join(root, 'dist', 'src', 'cli', 'main.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const run = ['run', 'experiments/smoke.yaml', '--cache', join(dir, 'cache'), '--runs', join(dir, 'runs'), '--backend', 'wasm'];
+    // plan names the backend (and keeps it) without computing anything
+    expect(cli(['plan', ...run.slice(1, 4)]).status).toBe(0);
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, { name: string; files: Record<string, string> }> };
+    const real = both('wasm').started;
+    const mine = Object.values(kept.entries).filter((e) => e.name === real);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const e of mine) e.name = 'wasm+stale-blas';
+    writeFileSync(file, JSON.stringify(kept));
+    const stale = cli(run);
+    expect(stale.status).not.toBe(0);
+    expect(stale.stderr + stale.stdout).toMatch(/started as "wasm[^"]*", but this run's keys name "wasm\+stale-blas"; run again/);
+    expect(existsSync(file)).toBe(false);
+    const again = cli(run);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain(real);
+  });
+});
