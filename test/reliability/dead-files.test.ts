@@ -22,7 +22,11 @@ function leftovers(root: string): { dead: string[]; live: string[] } {
   const deadOwner = OWNER.replace(/-\d+$/, `-${deadPid()}`);
   const dead = [`${'a'.repeat(64)}.${deadOwner}.0001`, `save${deadOwner}.0002.lease`].map((n) => join(tmp, n));
   const live = [`${'b'.repeat(64)}.${OWNER}.0003`, `save${OWNER}.0004.lease`].map((n) => join(tmp, n));
-  for (const f of [...dead, ...live]) writeFileSync(f, 'partial');
+  // Leases first, as a save takes its lease before it writes a blob: gc keeps a live process's temp
+  // blob only when it is no older than that process's lease (written the other way round, a fine
+  // file clock made the blob older and the test flaky).
+  const leasesFirst = [...dead, ...live].sort((a, b) => Number(b.endsWith('.lease')) - Number(a.endsWith('.lease')));
+  for (const f of leasesFirst) writeFileSync(f, 'partial');
   return { dead, live };
 }
 
