@@ -2,8 +2,8 @@
 // on every command, pre-bundled into one ES module each under dist/vendor/ (Vite's dependency
 // pre-bundling). `yaml` is some 70 CommonJS files: loading them one by one took ~35 ms of a warm
 // run, the bundle ~10 ms. The source imports `#yaml` / `#commander`; package.json's `imports`
-// maps them to the bundles for node and, under the `mlpipe-source` condition (tsc, vitest), to
-// the packages themselves. listr2 is not here: it ships as one file already, and bundling its
+// maps them to the bundles for node and to the packages themselves under the `mlpipe-source`
+// condition (our tsc, vitest) and `types` (a user's tsc reading our .d.ts files). listr2 is not here: it ships as one file already, and bundling its
 // dependencies in made it slower to load.
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
