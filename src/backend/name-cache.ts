@@ -5,8 +5,8 @@
 //   - PIPELINE_BLAS, OPENBLAS_CORETYPE, LD_LIBRARY_PATH and LD_PRELOAD, as the process got them;
 //   - the CPU's model and flags (blas.ts names the OpenBLAS core from them);
 //   - the dynamic loader's cache, /etc/ld.so.cache (installing or removing a library rewrites it);
-//   - koffi's entry file and each BLAS file the probe mapped (size, mtime, inode): an upgrade
-//     or a rebuilt library is a new probe.
+//   - koffi's entry file, this build's blas.js and name.js, and each BLAS file the probe mapped
+//     (size, mtime, inode): an upgrade, a rebuild or a rebuilt library is a new probe.
 // Linux only (it needs /proc/self/maps to see which file loaded); elsewhere every run probes. A
 // change the fingerprint cannot see (a symlink of the loader's cache retargeted by hand) is
 // caught when a stage computes: the started backend must have the name the keys hold (run.ts).
@@ -39,6 +39,8 @@ function inputs(): string | undefined {
     const env = ['PIPELINE_BLAS', 'OPENBLAS_CORETYPE', 'LD_LIBRARY_PATH', 'LD_PRELOAD'].map((k) => `${k}=${process.env[k] ?? ''}`);
     const parts = [...env, `cpu=${model.trim()}|${flags.trim()}`, `ld.so.cache=${stamp('/etc/ld.so.cache')}`];
     parts.push(`koffi=${stamp(require.resolve('koffi'))}`);
+    // The code that makes the name: a build that changes how it is made must not reuse old names.
+    for (const own of ['blas.js', 'name.js']) parts.push(`${own}=${stamp(fileURLToPath(new URL(own, import.meta.url)))}`);
     return createHash('sha256').update(parts.join('\n')).digest('hex');
   } catch {
     return undefined;
