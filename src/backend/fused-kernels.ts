@@ -85,17 +85,20 @@ export function installFusedKernels(): void {
   // The inverse's out-of-range penalty 0.5 min(l)^2 + 0.5 max(l - 1)^2 in one pass each way
   // instead of nine tfjs ops forward and a dozen backward (each a tape entry and a heap pass). Every
   // float32 step is the composite's, in its order (the scalars here with Math.fround), so the bits
-  // are the composite's.
+  // are the composite's. Forward gives [penalty [], extremes [2]]: min(l) and max(l - 1), which the
+  // gradient takes instead of finding them again.
   register(FUSED.rangeExcess, (k, b, { l }) => {
     const out = b.makeOutput([], 'float32');
+    const extremes = b.makeOutput([2], 'float32');
     const [mn, mx] = size(l) === 0 ? [Infinity, -Infinity] : k.range_extremes(addressOf(b, l), size(l));
+    f32(b, extremes).set([mn, mx]);
     f32(b, out)[0] = Math.fround(Math.fround(0.5 * Math.fround(mn * mn)) + Math.fround(0.5 * Math.fround(mx * mx)));
-    return out;
+    return [out, extremes];
   });
-  register(FUSED.rangeExcessGrad, (k, b, { l, dy }) => {
+  register(FUSED.rangeExcessGrad, (k, b, { l, extremes, dy }) => {
     const out = b.makeOutput(l.shape, 'float32');
     if (size(l) === 0) return out;
-    const [mn, mx] = k.range_extremes(addressOf(b, l), size(l));
+    const [mn, mx] = f32(b, extremes);
     const half = Math.fround(f32(b, dy)[0] * 0.5);
     const [dMin, dMax] = [Math.fround(half * Math.fround(mn * 2)), Math.fround(half * Math.fround(mx * 2))];
     k.range_excess_grad(addressOf(b, l), size(l), mn, mx, dMin, dMax, addressOf(b, out));

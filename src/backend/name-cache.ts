@@ -79,11 +79,16 @@ function read(file: string): Kept {
   return { version: 2, entries: {} };
 }
 
-/** The kept name, when its fingerprint still holds. */
-export function keptWasmName(): string | undefined {
+/** The fingerprint of the inputs, taken before a probe (which sets OPENBLAS_CORETYPE); undefined
+ * where no name is kept. */
+export function nameInputs(): string | undefined {
+  return cacheFile() ? inputs() : undefined;
+}
+
+/** The name kept under fingerprint `now`, when the BLAS files it names are unchanged. */
+export function keptWasmName(now: string | undefined): string | undefined {
   const file = cacheFile();
-  const now = file && inputs();
-  if (!now) return undefined;
+  if (!file || !now) return undefined;
   const entry = read(file).entries[now];
   if (typeof entry?.name !== 'string' || !entry.files || typeof entry.files !== 'object') return undefined;
   try {
@@ -92,11 +97,6 @@ export function keptWasmName(): string | undefined {
     return undefined; // a mapped file is gone: probe
   }
   return entry.name;
-}
-
-/** The fingerprint of the inputs, taken before a probe (which sets OPENBLAS_CORETYPE). */
-export function nameInputs(): string | undefined {
-  return cacheFile() ? inputs() : undefined;
 }
 
 /** Keep `name`, found by a probe that started when the inputs were `before`. */

@@ -45,9 +45,9 @@ function tensorflowLoads(): boolean {
 }
 
 async function wasmName(): Promise<string> {
-  const kept = keptWasmName();
-  if (kept) return kept;
   const before = nameInputs();
+  const kept = keptWasmName(before);
+  if (kept) return kept;
   const { loadBlas } = await import('./blas.js');
   const blas = await loadBlas();
   const name = blas ? `wasm+${blas.name}` : 'wasm';

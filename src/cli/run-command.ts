@@ -1,6 +1,6 @@
 // The actions of `pipeline run`, `sweep` and `plan`: imported when one of them runs (main.ts
 // registers the commands with light modules only, so `pipeline --help` loads none of this).
-import { runPipeline } from '../runner/run.js';
+import { runPipeline, type CommonOptions } from '../runner/run.js';
 import { reportError, type ConfigFlags } from './common.js';
 import { planJson, runJson, toJsonText } from './json-view.js';
 import { listrDisplay } from './listr-display.js';
@@ -16,6 +16,17 @@ export interface RunFlags extends SharedFlags {
   jobs?: number;
   json?: boolean;
 }
+
+/** What run, sweep and plan hand the runner from the pipeline file and the shared flags. */
+const commonOptions = (file: string, flags: SharedFlags): CommonOptions => ({
+  file,
+  set: flags.set,
+  sweep: flags.sweep,
+  force: flags.force,
+  cacheRoot: flags.cache,
+  backend: flags.backend,
+  rehash: flags.rehash,
+});
 
 const fail = (err: unknown): void => {
   process.exitCode = reportError(err);
@@ -58,14 +69,8 @@ export async function runAction(file: string, flags: RunFlags): Promise<void> {
   try {
     const log = (line: string) => console.log(line);
     const result = await runPipeline({
+      ...commonOptions(file, flags),
       signal: stop.signal,
-      file,
-      set: flags.set,
-      sweep: flags.sweep,
-      force: flags.force,
-      cacheRoot: flags.cache,
-      backend: flags.backend,
-      rehash: flags.rehash,
       runsRoot: flags.runs,
       jobs: flags.jobs,
       // --json: no progress display at all, the document alone at the end.
@@ -92,15 +97,7 @@ export async function planAction(file: string, flags: SharedFlags & { json?: boo
   try {
     // Here, not at the top: a run loads none of plan's code (explain.ts, plan-view.ts).
     const [{ planPipeline }, { formatPlan }] = await Promise.all([import('../runner/plan.js'), import('./plan-view.js')]);
-    const plan = await planPipeline({
-      file,
-      set: flags.set,
-      sweep: flags.sweep,
-      force: flags.force,
-      cacheRoot: flags.cache,
-      backend: flags.backend,
-      rehash: flags.rehash,
-    });
+    const plan = await planPipeline(commonOptions(file, flags));
     if (flags.json) {
       console.log(toJsonText(planJson(plan)));
       return;

@@ -48,10 +48,11 @@ export function rangeExcess(l: tf.Tensor): tf.Scalar {
     return tf.tidy(() => tf.add(tf.mul(0.5, tf.square(tf.min(l))), tf.mul(0.5, tf.square(tf.max(tf.sub(l, 1))))) as tf.Scalar);
   }
   return tf.customGrad(((v: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([v]);
+    const [value, extremes] = tf.engine().runKernel(FUSED.rangeExcess, { l: v } as unknown as NamedTensorMap) as tf.Tensor[];
+    save([v, extremes]);
     return {
-      value: run(FUSED.rangeExcess, { l: v }),
-      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => run(FUSED.rangeExcessGrad, { l: saved, dy }),
+      value,
+      gradFunc: (dy: tf.Tensor, [sl, se]: tf.Tensor[]) => run(FUSED.rangeExcessGrad, { l: sl, extremes: se, dy }),
     };
   }) as unknown as CustomFn)(l) as tf.Scalar;
 }

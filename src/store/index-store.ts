@@ -78,3 +78,11 @@ export class DamagedEntryError extends Error {
     super(`cache entry ${key.slice(0, 12)} in ${location} is unreadable (${reason}): \`pipeline cache verify\` removes it, and the stage is then recomputed`);
   }
 }
+
+/** The hash a stored stamp record gives for `stamp`: a record for another stamp, or not of two
+ * strings, or whose hash is not a sha256, is no record (the file is read and the record written
+ * over). Shared by the indexes that keep stamps. */
+export function stampedHash(record: { stamp?: unknown; hash?: unknown } | undefined, stamp: string): string | undefined {
+  if (record?.stamp !== stamp || typeof record.hash !== 'string' || !/^[0-9a-f]{64}$/.test(record.hash)) return undefined;
+  return record.hash;
+}

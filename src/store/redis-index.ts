@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { entryProblem, withUse, type CacheEntry } from './entry.js';
-import { DamagedEntryError, IndexError, type DamagedEntry, type IndexScan, type IndexStore } from './index-store.js';
+import { DamagedEntryError, IndexError, stampedHash, type DamagedEntry, type IndexScan, type IndexStore } from './index-store.js';
 import { closeRedis, lastErrorOf, redactUrl } from './redis-client.js';
 
 export const DEFAULT_PREFIX = 'mlpipe';
@@ -19,7 +19,6 @@ const ADVICE = 'Check that redis-server runs there and that this machine can rea
 const NOEVICTION =
   'Queued stage jobs and cache entries would vanish under memory pressure: run Redis with --maxmemory-policy noeviction (or CONFIG SET maxmemory-policy noeviction)';
 
-const HEX64 = /^[0-9a-f]{64}$/;
 /** Paths are one machine's: another machine's file at the same path is another file. */
 const fileField = (path: string) => `${hostname()}:${path}`;
 
@@ -94,8 +93,7 @@ export class RedisIndex implements IndexStore {
     return (await this.scan()).entries;
   }
 
-  /** A record that is not JSON of two strings, or whose hash is not a sha256, is none: the file is
-   * read and the record written over. */
+  /** A record that is not JSON, or damaged, is none (stampedHash). */
   async fileHash(path: string, stamp: string): Promise<string | undefined> {
     const text = await this.run(`reading the stamp of ${path}`, () => this.client.hget(this.files, fileField(path)));
     let record: { stamp?: unknown; hash?: unknown } | undefined;
@@ -104,8 +102,7 @@ export class RedisIndex implements IndexStore {
     } catch {
       return undefined;
     }
-    if (record?.stamp !== stamp || typeof record.hash !== 'string' || !HEX64.test(record.hash)) return undefined;
-    return record.hash;
+    return stampedHash(record, stamp);
   }
 
   async setFileHash(path: string, stamp: string, hash: string): Promise<void> {

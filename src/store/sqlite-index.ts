@@ -11,7 +11,7 @@ import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { CacheIOError, errnoOf, makeDir } from './disk.js';
 import { entryProblem, withUse, type CacheEntry } from './entry.js';
-import { DamagedEntryError, IndexError, type DamagedEntry, type IndexScan, type IndexStore } from './index-store.js';
+import { DamagedEntryError, IndexError, stampedHash, type DamagedEntry, type IndexScan, type IndexStore } from './index-store.js';
 
 const TABLE = 'keyv';
 const NAMESPACE = 'entries';
@@ -19,7 +19,6 @@ const NAMESPACE = 'entries';
  * that keyv's rows, scan() and everything that counts entries see entries only. Created by the
  * first write: a read-only index without it simply has no stamps. */
 const FILE_TABLE = 'file_hashes';
-const HEX64 = /^[0-9a-f]{64}$/;
 const REPAIR = '`pipeline cache verify --repair` moves it aside and starts an empty index; blobs are kept (`pipeline cache gc` removes the ones no entry uses)';
 
 /** What a SQLite error code means here, and whether moving the file aside is the way out. */
@@ -157,8 +156,7 @@ export class SqliteIndex implements IndexStore {
     return (await this.scan()).entries;
   }
 
-  /** A row that is not two strings, or whose hash is not a sha256, is no record: the file is read
-   * and the row written over. */
+  /** A damaged row is no record (stampedHash). */
   async fileHash(path: string, stamp: string): Promise<string | undefined> {
     const rows = (await this.run(`reading the stamp of ${path}`, async () => {
       try {
@@ -169,9 +167,7 @@ export class SqliteIndex implements IndexStore {
         throw err;
       }
     })) as { stamp: unknown; hash: unknown }[];
-    const row = rows[0];
-    if (!row || row.stamp !== stamp || typeof row.hash !== 'string' || !HEX64.test(row.hash)) return undefined;
-    return row.hash;
+    return stampedHash(rows[0], stamp);
   }
 
   async setFileHash(path: string, stamp: string, hash: string): Promise<void> {

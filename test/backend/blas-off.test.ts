@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { seededValues } from '../helpers/values.js';
 
 process.env.PIPELINE_BLAS = 'off';
 const { initBackend } = await import('../../src/backend/index.js');
@@ -11,16 +12,7 @@ const { blasMatMulActive } = await import('../../src/backend/blas-matmul.js');
 
 const WASM_FINGERPRINT = '65573dee911b44f31d617b331be39b2d078ffa0f097b2f6d913a7692c5284603';
 
-let seed = 11;
-function values(n: number, zeros = 0): Float32Array {
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    const u = seed / 2147483648;
-    v[i] = u < zeros ? 0 : 2 * u - 1;
-  }
-  return v;
-}
+const values = seededValues(11);
 
 let name: string;
 beforeAll(async () => {

@@ -4,6 +4,7 @@
 // the reason, only where no BLAS library loads.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { seededValues } from '../helpers/values.js';
 import { baseBackend, initBackend } from '../../src/backend/index.js';
 import { blasRequest, loadBlas, openblasCoreType } from '../../src/backend/blas.js';
 import { blasMatMulActive, withoutBlas } from '../../src/backend/blas-matmul.js';
@@ -13,16 +14,7 @@ import { registry } from '../helpers/builtin.js';
 const blas = await loadBlas().catch(() => undefined);
 const why = 'no BLAS library loads here (PIPELINE_BLAS, libopenblas.so.0, Accelerate): the wasm GEMM runs';
 
-let seed = 7;
-function values(n: number, zeros = 0): Float32Array {
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    const u = seed / 2147483648;
-    v[i] = u < zeros ? 0 : 2 * u - 1;
-  }
-  return v;
-}
+const values = seededValues(7);
 
 /** Max |blas - wasm| over max |wasm|: float32 sums of ~1000 terms in another order differ by a few ulps of the largest. */
 function relDiff(f: () => tf.Tensor): number {

@@ -4,22 +4,12 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { userProject } from '../plugins/fixture.js';
 import { cleanup, onlyManifest, sleep, startRun, tempDir } from '../reliability/helpers.js';
-import { computes, runJson, startWorker, waitUntil } from './helpers.js';
-import { type RedisServer, startRedis } from './redis-server.js';
+import { computes, runJson, startWorker, useRedis, waitUntil } from './helpers.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.stop());
-beforeEach(async () => {
-  const client = new Redis(redis.url);
-  await client.flushall();
-  await client.quit();
-});
+const redis = useRedis();
 afterEach(cleanup);
 
 /** A user stage that works for a second, then fails while its marker file exists. */

@@ -1,8 +1,12 @@
 // What the distributed tests share: queue timings short enough that a killed worker's job is
 // recovered in seconds (set before any process is spawned: the CLI processes inherit them),
-// `pipeline worker` processes, and the computations they report, counted per cache key.
+// `pipeline worker` processes, and the computations they report, counted per cache key; a
+// redis-server per test file.
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type Proc, root, spawnCli, waitFor } from '../reliability/helpers.js';
+import { type RedisServer, startRedis } from './redis-server.js';
 
 // Lock 2 s, stalled check every 1 s: a job of a killed worker is back in the queue within ~3 s.
 process.env.PIPELINE_QUEUE_LOCK_MS = '2000';
@@ -60,4 +64,23 @@ export async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number,
     if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A redis-server of this test file's own, started once and emptied before each test. */
+export function useRedis(): { readonly url: string } {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(() => server?.stop());
+  beforeEach(async () => {
+    const client = new Redis(server!.url);
+    await client.flushall();
+    await client.quit();
+  });
+  return {
+    get url() {
+      return server!.url;
+    },
+  };
 }

@@ -3,22 +3,11 @@
 // sent to a worker, and two submitters with overlapping sweeps compute each stage once.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, tempDir } from '../reliability/helpers.js';
-import { computes, results, runJson, smoke, startWorker, sweepSmoke } from './helpers.js';
-import { type RedisServer, startRedis } from './redis-server.js';
+import { computes, results, runJson, smoke, startWorker, sweepSmoke, useRedis } from './helpers.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.stop());
-beforeEach(async () => {
-  const client = new Redis(redis.url);
-  await client.flushall();
-  await client.quit();
-});
+const redis = useRedis();
 afterEach(cleanup);
 
 describe('a sweep on two workers', () => {
